@@ -1,0 +1,278 @@
+using NumSharp;
+using TfFakeQuant.Kernels;
+
+namespace TfFakeQuant.Ops;
+
+/// <summary>
+/// Op-level entry points over shaped data: validate exactly as TensorFlow 2.21's eager kernels
+/// do (their checks, order and texts; see <see cref="KernelChecks"/>), then run the kernels.
+/// Overloads take <see cref="FloatTensor"/> or NumSharp <see cref="NDArray"/>.
+/// </summary>
+public static class FakeQuantOps
+{
+    /// <summary>
+    /// Runs any of the six ops by its TensorFlow type name, as an eager <c>tf.raw_ops</c> call would.
+    /// </summary>
+    /// <param name="opName">For example <c>FakeQuantWithMinMaxVarsPerChannelGradient</c>.</param>
+    /// <param name="inputs">The inputs in OpDef order.</param>
+    /// <param name="attrs">The attrs (null: TensorFlow's defaults).</param>
+    /// <param name="nodeName">Node name for texts that name it (graph execution); null in eager.</param>
+    /// <returns>The outputs in OpDef order.</returns>
+    /// <exception cref="InvalidArgumentException">A kernel check failed (TensorFlow's text).</exception>
+    /// <exception cref="KeyNotFoundException">Not a FakeQuant op.</exception>
+    public static FloatTensor[] Execute(string opName, IReadOnlyList<FloatTensor> inputs, FakeQuantAttrs? attrs = null, string? nodeName = null) =>
+        Execute(FakeQuantCatalog.Get(opName), inputs, attrs, nodeName);
+
+    /// <summary>Runs <paramref name="op"/> on <paramref name="inputs"/> after TensorFlow's kernel checks.</summary>
+    /// <param name="op">The op.</param>
+    /// <param name="inputs">The inputs in OpDef order.</param>
+    /// <param name="attrs">The attrs (null: TensorFlow's defaults).</param>
+    /// <param name="nodeName">Node name for texts that name it; null in eager.</param>
+    /// <returns>The outputs in OpDef order.</returns>
+    /// <exception cref="InvalidArgumentException">A kernel check failed (TensorFlow's text).</exception>
+    public static FloatTensor[] Execute(FakeQuantOpDef op, IReadOnlyList<FloatTensor> inputs, FakeQuantAttrs? attrs = null, string? nodeName = null)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        ArgumentNullException.ThrowIfNull(inputs);
+        attrs ??= FakeQuantAttrs.Default;
+        if (inputs.Count != op.InputNames.Count)
+        {
+            throw new ArgumentException($"{op.Name} takes {op.InputNames.Count} inputs, got {inputs.Count}.", nameof(inputs));
+        }
+
+        var shapes = new TensorShape[inputs.Count];
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            shapes[i] = (inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"Input {i} ({op.InputNames[i]}) is null.")).Shape;
+        }
+
+        int numBits = KernelChecks.Check(op, attrs, shapes, nodeName);
+        bool narrow = attrs.NarrowRange;
+        switch (op.Kind)
+        {
+            case FakeQuantOpKind.Args:
+            {
+                FloatTensor x = inputs[0];
+                var y = FloatTensor.Zeros(x.Shape);
+                FakeQuant.Args(x.Span, attrs.Min, attrs.Max, numBits, narrow, y.Span);
+                return [y];
+            }
+
+            case FakeQuantOpKind.ArgsGradient:
+            {
+                var y = FloatTensor.Zeros(inputs[0].Shape);
+                FakeQuant.ArgsGradient(inputs[0].Span, inputs[1].Span, attrs.Min, attrs.Max, numBits, narrow, y.Span);
+                return [y];
+            }
+
+            case FakeQuantOpKind.Vars:
+            {
+                var y = FloatTensor.Zeros(inputs[0].Shape);
+                FakeQuant.Vars(inputs[0].Span, inputs[1][0], inputs[2][0], numBits, narrow, y.Span);
+                return [y];
+            }
+
+            case FakeQuantOpKind.VarsGradient:
+            {
+                var dx = FloatTensor.Zeros(inputs[0].Shape);
+                FakeQuant.VarsGradient(inputs[0].Span, inputs[1].Span, inputs[2][0], inputs[3][0], numBits, narrow, dx.Span, out float dMin, out float dMax);
+                return [dx, FloatTensor.Scalar(dMin), FloatTensor.Scalar(dMax)];
+            }
+
+            case FakeQuantOpKind.VarsPerChannel:
+            {
+                var y = FloatTensor.Zeros(inputs[0].Shape);
+                FakeQuant.PerChannel(inputs[0].Span, inputs[1].Span, inputs[2].Span, numBits, narrow, y.Span);
+                return [y];
+            }
+
+            case FakeQuantOpKind.VarsPerChannelGradient:
+            {
+                var dx = FloatTensor.Zeros(inputs[0].Shape);
+                var dMin = FloatTensor.Zeros(inputs[2].Shape);
+                var dMax = FloatTensor.Zeros(inputs[2].Shape);
+                FakeQuant.PerChannelGradient(inputs[0].Span, inputs[1].Span, inputs[2].Span, inputs[3].Span, numBits, narrow, dx.Span, dMin.Span, dMax.Span);
+                return [dx, dMin, dMax];
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "Unknown op kind.");
+        }
+    }
+
+    /// <summary>FakeQuantWithMinMaxArgs on a tensor.</summary>
+    /// <param name="inputs">Any shape.</param>
+    /// <param name="min">Range minimum attr.</param>
+    /// <param name="max">Range maximum attr.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized tensor.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static FloatTensor Args(FloatTensor inputs, float min = FakeQuantCatalog.DefaultMin, float max = FakeQuantCatalog.DefaultMax,
+        int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        Execute(FakeQuantCatalog.Args, [inputs], new FakeQuantAttrs(numBits, narrowRange, min, max))[0];
+
+    /// <summary>FakeQuantWithMinMaxArgsGradient on tensors.</summary>
+    /// <param name="gradients">Upstream gradients.</param>
+    /// <param name="inputs">Forward inputs, same shape.</param>
+    /// <param name="min">Range minimum attr.</param>
+    /// <param name="max">Range maximum attr.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The backprops.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static FloatTensor ArgsGradient(FloatTensor gradients, FloatTensor inputs, float min = FakeQuantCatalog.DefaultMin,
+        float max = FakeQuantCatalog.DefaultMax, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        Execute(FakeQuantCatalog.ArgsGradient, [gradients, inputs], new FakeQuantAttrs(numBits, narrowRange, min, max))[0];
+
+    /// <summary>FakeQuantWithMinMaxVars on tensors.</summary>
+    /// <param name="inputs">Any shape.</param>
+    /// <param name="min">Rank-0 minimum.</param>
+    /// <param name="max">Rank-0 maximum.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized tensor.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static FloatTensor Vars(FloatTensor inputs, FloatTensor min, FloatTensor max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        Execute(FakeQuantCatalog.Vars, [inputs, min, max], new FakeQuantAttrs(numBits, narrowRange))[0];
+
+    /// <summary>FakeQuantWithMinMaxVarsGradient on tensors.</summary>
+    /// <param name="gradients">Upstream gradients.</param>
+    /// <param name="inputs">Forward inputs, same shape.</param>
+    /// <param name="min">Rank-0 minimum.</param>
+    /// <param name="max">Rank-0 maximum.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>Input backprops and the two rank-0 range gradients.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static (FloatTensor BackpropsWrtInput, FloatTensor BackpropWrtMin, FloatTensor BackpropWrtMax) VarsGradient(FloatTensor gradients,
+        FloatTensor inputs, FloatTensor min, FloatTensor max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false)
+    {
+        FloatTensor[] r = Execute(FakeQuantCatalog.VarsGradient, [gradients, inputs, min, max], new FakeQuantAttrs(numBits, narrowRange));
+        return (r[0], r[1], r[2]);
+    }
+
+    /// <summary>FakeQuantWithMinMaxVarsPerChannel on tensors (channel = last dimension).</summary>
+    /// <param name="inputs">Rank ≥ 1, last dimension d.</param>
+    /// <param name="min">Shape [d].</param>
+    /// <param name="max">Shape [d].</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized tensor.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks (and the rank-0 text where TensorFlow aborts).</exception>
+    public static FloatTensor PerChannel(FloatTensor inputs, FloatTensor min, FloatTensor max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        Execute(FakeQuantCatalog.VarsPerChannel, [inputs, min, max], new FakeQuantAttrs(numBits, narrowRange))[0];
+
+    /// <summary>FakeQuantWithMinMaxVarsPerChannelGradient on tensors (any rank ≥ 1, as TensorFlow's eager kernel).</summary>
+    /// <param name="gradients">Upstream gradients.</param>
+    /// <param name="inputs">Forward inputs, same shape, last dimension d.</param>
+    /// <param name="min">Shape [d].</param>
+    /// <param name="max">Shape [d].</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>Input backprops and the two [d] range gradients.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks (and the rank-0 text where TensorFlow aborts).</exception>
+    public static (FloatTensor BackpropsWrtInput, FloatTensor BackpropWrtMin, FloatTensor BackpropWrtMax) PerChannelGradient(FloatTensor gradients,
+        FloatTensor inputs, FloatTensor min, FloatTensor max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false)
+    {
+        FloatTensor[] r = Execute(FakeQuantCatalog.VarsPerChannelGradient, [gradients, inputs, min, max], new FakeQuantAttrs(numBits, narrowRange));
+        return (r[0], r[1], r[2]);
+    }
+
+    // ---- NumSharp overloads ----
+
+    /// <summary>Converts a NumSharp array to a float32 <see cref="FloatTensor"/> (copying; other dtypes are converted).</summary>
+    /// <param name="array">Any NumSharp array.</param>
+    /// <returns>A tensor with the same shape.</returns>
+    public static FloatTensor ToTensor(NDArray array)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        NDArray f = array.dtype == typeof(float) ? array : array.astype(np.float32);
+        float[] data = f.size == 0 ? [] : f.ToArray<float>();
+        var dims = new long[f.ndim];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            dims[i] = f.shape[i];
+        }
+
+        return new FloatTensor(TensorShape.Of(dims), data);
+    }
+
+    /// <summary>Converts a tensor to a NumSharp float32 array of the same shape (copying).</summary>
+    /// <param name="tensor">The tensor.</param>
+    /// <returns>The array.</returns>
+    public static NDArray ToNDArray(FloatTensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var dims = new int[tensor.Shape.Rank];
+        for (int i = 0; i < dims.Length; i++)
+        {
+            dims[i] = checked((int)tensor.Shape[i]);
+        }
+
+        return new NDArray((float[])tensor.GetArray().Clone(), new Shape(dims));
+    }
+
+    /// <summary>Runs an op on NumSharp arrays (see <see cref="Execute(string, IReadOnlyList{FloatTensor}, FakeQuantAttrs?, string?)"/>).</summary>
+    /// <param name="opName">TensorFlow op type name.</param>
+    /// <param name="inputs">Inputs in OpDef order.</param>
+    /// <param name="attrs">The attrs (null: defaults).</param>
+    /// <returns>Outputs in OpDef order.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static NDArray[] Execute(string opName, IReadOnlyList<NDArray> inputs, FakeQuantAttrs? attrs = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        FloatTensor[] outputs = Execute(opName, inputs.Select(ToTensor).ToArray(), attrs);
+        return outputs.Select(ToNDArray).ToArray();
+    }
+
+    /// <summary>FakeQuantWithMinMaxVarsPerChannel on NumSharp arrays.</summary>
+    /// <param name="inputs">Rank ≥ 1, last dimension d.</param>
+    /// <param name="min">Shape [d].</param>
+    /// <param name="max">Shape [d].</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized array.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static NDArray PerChannel(NDArray inputs, NDArray min, NDArray max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        ToNDArray(PerChannel(ToTensor(inputs), ToTensor(min), ToTensor(max), numBits, narrowRange));
+
+    /// <summary>FakeQuantWithMinMaxVarsPerChannelGradient on NumSharp arrays.</summary>
+    /// <param name="gradients">Upstream gradients.</param>
+    /// <param name="inputs">Forward inputs, same shape, last dimension d.</param>
+    /// <param name="min">Shape [d].</param>
+    /// <param name="max">Shape [d].</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>Input backprops and the two [d] range gradients.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static (NDArray BackpropsWrtInput, NDArray BackpropWrtMin, NDArray BackpropWrtMax) PerChannelGradient(NDArray gradients, NDArray inputs,
+        NDArray min, NDArray max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false)
+    {
+        var (dx, dMin, dMax) = PerChannelGradient(ToTensor(gradients), ToTensor(inputs), ToTensor(min), ToTensor(max), numBits, narrowRange);
+        return (ToNDArray(dx), ToNDArray(dMin), ToNDArray(dMax));
+    }
+
+    /// <summary>FakeQuantWithMinMaxVars on NumSharp arrays.</summary>
+    /// <param name="inputs">Any shape.</param>
+    /// <param name="min">Rank-0 minimum.</param>
+    /// <param name="max">Rank-0 maximum.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized array.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static NDArray Vars(NDArray inputs, NDArray min, NDArray max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        ToNDArray(Vars(ToTensor(inputs), ToTensor(min), ToTensor(max), numBits, narrowRange));
+
+    /// <summary>FakeQuantWithMinMaxArgs on a NumSharp array.</summary>
+    /// <param name="inputs">Any shape.</param>
+    /// <param name="min">Range minimum attr.</param>
+    /// <param name="max">Range maximum attr.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized array.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static NDArray Args(NDArray inputs, float min = FakeQuantCatalog.DefaultMin, float max = FakeQuantCatalog.DefaultMax,
+        int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
+        ToNDArray(Args(ToTensor(inputs), min, max, numBits, narrowRange));
+}

@@ -1,0 +1,49 @@
+namespace TfFakeQuant.Ops;
+
+/// <summary>
+/// Every TensorFlow error text this library reproduces, in one place. The texts are those of
+/// TensorFlow 2.21's kernels and shape functions, checked against recorded runs.
+/// </summary>
+internal static class TfMessages
+{
+    // ---- kernel checks (eager and graph run time) ----
+
+    /// <summary>Args ops: <c>!(min &lt; max)</c>, the bounds as the kernel sees them (flushed).</summary>
+    public static string ArgsMinNotBelowMax(float min, float max) =>
+        $"min has to be smaller than max, was: {CFormat.G(min)} >= {CFormat.G(max)}";
+
+    public const string NumBitsRange = "num_bits must be between 2 and 16, inclusive";
+
+    /// <summary>An int64 attr that does not fit the int32 the kernel reads.</summary>
+    public static string AttrOutOfInt32Range(string attr, long value) =>
+        $"Attr {attr} has value {value} out of range for an int32";
+
+    /// <summary>ArgsGradient's shape check; <paramref name="node"/> is the node name (the op type in eager).</summary>
+    public static string ArgsGradientShapes(string node, TensorShape gradients, TensorShape inputs) =>
+        $"Inputs to operation {node} of type FakeQuantWithMinMaxArgsGradient must have the same size and shape.  Input 0: {gradients} != input 1: {inputs}";
+
+    public const string GradientInputSameSize = "gradient and input must be the same size";
+
+    /// <summary>Vars ops: <c>`min` must be rank 0 but is rank N</c> (and per channel, rank 1).</summary>
+    public static string RangeRank(string which, int expected, int actual) =>
+        $"`{which}` must be rank {expected} but is rank {actual}";
+
+    /// <summary>Per-channel ops: <c>min has incorrect size, expected D was M</c>.</summary>
+    public static string RangeSize(string which, long expected, long actual) =>
+        $"{which} has incorrect size, expected {expected} was {actual}";
+
+    // ---- shape functions (graph construction); also the text for rank-0 per-channel inputs ----
+
+    public static string RankAtLeast(int required, int actual) => $"Shape must be at least rank {required} but is rank {actual}";
+
+    public static string RankAtMost(int required, int actual) => $"Shape must be at most rank {required} but is rank {actual}";
+
+    public static string RankExactly(int required, int actual) => $"Shape must be rank {required} but is rank {actual}";
+
+    public static string EqualRank(int a, int b) => $"Shapes must be equal rank, but are {a} and {b}";
+
+    public static string ShapeDimension(int index, long a, long b, TensorShape s1, TensorShape s2) =>
+        $"Dimension {index} in both shapes must be equal, but are {a} and {b}. Shapes are {s1} and {s2}.";
+
+    public static string DimensionsEqual(long a, long b) => $"Dimensions must be equal, but are {a} and {b}";
+}
