@@ -187,4 +187,44 @@ public sealed record FakeQuantAttrs(long NumBits = FakeQuantCatalog.DefaultNumBi
 {
     /// <summary>TensorFlow's defaults: num_bits 8, narrow_range false, min -6, max 6.</summary>
     public static FakeQuantAttrs Default { get; } = new();
+
+    /// <summary>
+    /// Reads attrs from a by-name dictionary (a NodeDef's attr map, a gradient's attrs); missing
+    /// entries take TensorFlow's defaults. <c>num_bits</c> may be any integer type.
+    /// </summary>
+    /// <param name="attrs">Attr values by TensorFlow attr name.</param>
+    /// <returns>The attrs.</returns>
+    /// <exception cref="ArgumentException">An attr has the wrong type.</exception>
+    public static FakeQuantAttrs FromDictionary(IReadOnlyDictionary<string, object> attrs)
+    {
+        ArgumentNullException.ThrowIfNull(attrs);
+        return new FakeQuantAttrs(
+            attrs.TryGetValue("num_bits", out object? n) ? n switch
+            {
+                long l => l,
+                int i => i,
+                _ => throw new ArgumentException($"num_bits must be an int attr, got {n?.GetType().Name ?? "null"}.", nameof(attrs)),
+            } : FakeQuantCatalog.DefaultNumBits,
+            attrs.TryGetValue("narrow_range", out object? b) ? b as bool? ?? throw new ArgumentException("narrow_range must be a bool attr.", nameof(attrs)) : false,
+            attrs.TryGetValue("min", out object? lo) ? lo as float? ?? throw new ArgumentException("min must be a float attr.", nameof(attrs)) : FakeQuantCatalog.DefaultMin,
+            attrs.TryGetValue("max", out object? hi) ? hi as float? ?? throw new ArgumentException("max must be a float attr.", nameof(attrs)) : FakeQuantCatalog.DefaultMax);
+    }
+
+    /// <summary>The attrs <paramref name="op"/> carries, by TensorFlow attr name, in OpDef order.</summary>
+    /// <param name="op">The op (Args ops also carry min and max).</param>
+    /// <returns>A new dictionary: num_bits as <see cref="long"/>, narrow_range as <see cref="bool"/>, min/max as <see cref="float"/>.</returns>
+    public Dictionary<string, object> ToDictionary(FakeQuantOpDef op)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        var d = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (op.HasRangeAttrs)
+        {
+            d["min"] = Min;
+            d["max"] = Max;
+        }
+
+        d["num_bits"] = NumBits;
+        d["narrow_range"] = NarrowRange;
+        return d;
+    }
 }

@@ -1,0 +1,1 @@
+Console.WriteLine("GraphExport: see the graph-mode issue.");

@@ -1,0 +1,1 @@
+Console.WriteLine("RuntimeKernels: see the runtime registration issue.");
