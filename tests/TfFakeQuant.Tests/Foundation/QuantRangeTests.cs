@@ -34,14 +34,11 @@ public class QuantRangeTests
     [Test]
     public void ExactHalfRoundsAwayFromZero()
     {
-        // [-0.75, 0.75]: zpf is exactly 127.5; half away from zero gives 128 (banker's rounding would give 128 too,
-        // so also check 2.5-style ties below zero-point range through a 2-bit example).
+        // [-0.75, 0.75]: zpf is exactly 127.5 → 128.
         Assert.That(QuantRange.Nudge(-0.75f, 0.75f, 8, false).ZeroPoint, Is.EqualTo(128));
-        // 2 bits, [-0.5, 1]: scale 0.5, zpf = 0 - (-0.5 / 0.5) = 1 exactly; [-0.25, 0.5] at 2 bits:
-        // scale 0.25, zpf = 1. A true .5 tie that banker's rounding would send down: [-1.25, 2.5] at 4 bits
-        // (scale 0.25, zpf = 5) is exact; use [-0.625, 0.625] at 2 bits: scale 1.25/3, zpf = 1.5 → 2 (banker's: 2).
-        // [-2.5, 5] at 2 bits: scale 2.5, zpf = 1 → exact. The decisive case: zpf = 2.5 → 3 (banker's: 2).
-        QuantRange q = QuantRange.Nudge(-2.5f, 0.5f, 2, false); // scale 1, zpf = 2.5
+
+        // [-2.5, 0.5] at 2 bits: scale 1, zpf exactly 2.5 → 3 (banker's rounding would give 2).
+        QuantRange q = QuantRange.Nudge(-2.5f, 0.5f, 2, false);
         Assert.That(q.ZeroPoint, Is.EqualTo(3));
     }
 
