@@ -30,8 +30,8 @@ public static class FakeQuant
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numBits"/> outside 2..16.</exception>
     public static void Args(ReadOnlySpan<float> inputs, float min, float max, int numBits, bool narrowRange, Span<float> outputs)
     {
+        SpanGuard.ArgsRange(min, max); // TensorFlow's order: the range check comes before num_bits
         SpanGuard.NumBits(numBits);
-        SpanGuard.ArgsRange(min, max);
         SpanGuard.SameLength(inputs.Length, outputs.Length, nameof(outputs));
         SpanGuard.OutputOf(outputs, inputs, nameof(outputs));
         FakeQuantReference.Args(inputs, min, max, numBits, narrowRange, outputs);
@@ -49,8 +49,8 @@ public static class FakeQuant
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="numBits"/> outside 2..16.</exception>
     public static void ArgsGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, float min, float max, int numBits, bool narrowRange, Span<float> backprops)
     {
+        SpanGuard.ArgsRange(min, max); // TensorFlow's order: the range check comes before num_bits
         SpanGuard.NumBits(numBits);
-        SpanGuard.ArgsRange(min, max);
         SpanGuard.SameLength(gradients.Length, inputs.Length, nameof(inputs));
         SpanGuard.SameLength(gradients.Length, backprops.Length, nameof(backprops));
         SpanGuard.OutputOf(backprops, gradients, nameof(backprops));
