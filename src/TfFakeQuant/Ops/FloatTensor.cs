@@ -16,7 +16,7 @@ public sealed class FloatTensor
     /// <summary>Wraps <paramref name="data"/> (not copied) with <paramref name="shape"/>.</summary>
     /// <param name="shape">A fully defined shape.</param>
     /// <param name="data">Exactly <c>shape.NumElements</c> elements.</param>
-    /// <exception cref="ArgumentException">The shape is partial or does not match the data length.</exception>
+    /// <exception cref="ArgumentException">The shape is partial, its element count overflows 64 bits, or it does not match the data length.</exception>
     public FloatTensor(TensorShape shape, float[] data)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -26,9 +26,10 @@ public sealed class FloatTensor
             throw new ArgumentException($"A tensor needs a fully defined shape, got {shape}.", nameof(shape));
         }
 
-        if (shape.NumElements != data.Length)
+        long n = ElementCount(shape);
+        if (n != data.Length)
         {
-            throw new ArgumentException($"Shape {shape} holds {shape.NumElements} elements, the data {data.Length}.", nameof(data));
+            throw new ArgumentException($"Shape {shape} holds {n} elements, the data {data.Length}.", nameof(data));
         }
 
         Shape = shape;
@@ -38,7 +39,7 @@ public sealed class FloatTensor
     /// <summary>A zero-filled tensor of <paramref name="shape"/>.</summary>
     /// <param name="shape">A fully defined shape.</param>
     /// <returns>The tensor.</returns>
-    /// <exception cref="ArgumentException">The shape is partial or too large for one array.</exception>
+    /// <exception cref="ArgumentException">The shape is partial or too large for one array (more than <see cref="Array.MaxLength"/> elements, or a count past 64 bits); nothing is allocated then.</exception>
     public static FloatTensor Zeros(TensorShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -47,13 +48,26 @@ public sealed class FloatTensor
             throw new ArgumentException($"A tensor needs a fully defined shape, got {shape}.", nameof(shape));
         }
 
-        long n = shape.NumElements;
+        long n = ElementCount(shape);
         if (n > Array.MaxLength)
         {
             throw new ArgumentException($"Shape {shape} has {n} elements, more than one array can hold ({Array.MaxLength}).", nameof(shape));
         }
 
         return new FloatTensor(shape, new float[n]);
+    }
+
+    /// <summary>The element count of a fully defined shape; a count past 64 bits is an <see cref="ArgumentException"/>, not an overflow.</summary>
+    private static long ElementCount(TensorShape shape)
+    {
+        try
+        {
+            return shape.NumElements;
+        }
+        catch (OverflowException ex)
+        {
+            throw new ArgumentException($"Shape {shape} has more elements than a 64-bit count can hold.", nameof(shape), ex);
+        }
     }
 
     /// <summary>A rank-0 tensor.</summary>
