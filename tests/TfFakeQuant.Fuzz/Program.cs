@@ -37,7 +37,7 @@ internal static class Program
 
     public static int Main(string[] args)
     {
-        long iterations = 10_000, seed = 1, start = 0;
+        long iterations = 10_000, seed = 1, start = 0, injectFault = -1;
         bool inProcess = false, worker = false;
         string? progressPath = null;
         for (int i = 0; i < args.Length; i++)
@@ -48,6 +48,7 @@ internal static class Program
                 case "--seed": seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--start": start = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--in-process": inProcess = true; break;
+                case "--inject-fault": injectFault = long.Parse(args[++i], CultureInfo.InvariantCulture); break; // checks the supervisor
                 case "--worker": worker = true; progressPath = args[++i]; break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}; usage: --iterations N --seed S [--start I] [--in-process]");
@@ -57,11 +58,11 @@ internal static class Program
 
         if (worker)
         {
-            return Work(seed, start, start + iterations, progressPath!);
+            return Work(seed, start, start + iterations, progressPath!, injectFault);
         }
 
         var sw = Stopwatch.StartNew();
-        Tally total = inProcess ? RunInProcess(seed, start, start + iterations) : Supervise(seed, start, start + iterations);
+        Tally total = inProcess ? RunInProcess(seed, start, start + iterations) : Supervise(seed, start, start + iterations, injectFault);
         Console.WriteLine($"seed {seed}, iterations {start}..{start + iterations - 1}, {sw.Elapsed.TotalSeconds:F1} s");
         Console.WriteLine($"targets: {string.Join(", ", Targets.Select(t => $"{t.Name} {t.Weight}%"))}");
         total.Print(Console.Out);
@@ -105,7 +106,7 @@ internal static class Program
     }
 
     /// <summary>Worker: runs iterations, publishing the current one in the progress file, then writes its tally.</summary>
-    private static int Work(long seed, long from, long to, string progressPath)
+    private static int Work(long seed, long from, long to, string progressPath, long injectFault)
     {
         using var mmf = MemoryMappedFile.CreateFromFile(progressPath, FileMode.Open, null, 8);
         using MemoryMappedViewAccessor progress = mmf.CreateViewAccessor(0, 8);
@@ -113,6 +114,11 @@ internal static class Program
         for (long i = from; i < to; i++)
         {
             progress.Write(0, i);
+            if (i == injectFault)
+            {
+                Environment.FailFast("injected fault (--inject-fault)");
+            }
+
             RunOne(f, seed, i);
         }
 
@@ -123,7 +129,7 @@ internal static class Program
     }
 
     /// <summary>Supervisor: runs workers until every iteration is done, restarting after a fault or hang.</summary>
-    private static Tally Supervise(long seed, long from, long to)
+    private static Tally Supervise(long seed, long from, long to, long injectFault)
     {
         var total = new Tally();
         string progressPath = Path.Combine(Path.GetTempPath(), $"tffq-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}.progress");
@@ -146,7 +152,8 @@ internal static class Program
                 }
 
                 foreach (string a in new[] { "--worker", progressPath, "--seed", seed.ToString(CultureInfo.InvariantCulture),
-                    "--start", next.ToString(CultureInfo.InvariantCulture), "--iterations", (to - next).ToString(CultureInfo.InvariantCulture) })
+                    "--start", next.ToString(CultureInfo.InvariantCulture), "--iterations", (to - next).ToString(CultureInfo.InvariantCulture),
+                    "--inject-fault", injectFault.ToString(CultureInfo.InvariantCulture) })
                 {
                     psi.ArgumentList.Add(a);
                 }
@@ -215,7 +222,7 @@ internal static class Program
                 Console.WriteLine($"worker {why} at iteration {at}; replay: --seed {seed} --start {at} --iterations 1 --in-process");
                 if (at > next)
                 {
-                    Merge(total, Supervise(seed, next, at));
+                    Merge(total, Supervise(seed, next, at, injectFault));
                 }
 
                 next = at + 1;
