@@ -22,7 +22,7 @@ public class OpLevelProperties
         // Guards the generator: a property over only-valid or only-invalid calls proves little.
         int valid = 0, invalid = 0;
         var texts = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < 3000; i++)
+        for (int i = 0; i < 1000; i++)
         {
             var call = Generators.OpCallGen.Generate(new CsCheck.PCG(1, Prop.BaseSeed * 1_000_003UL + (ulong)i), null, out _);
             string? text = CheckOrderModel.FirstFailure(call.Op.Kind, call.Attrs.NumBits, call.Attrs.Min, call.Attrs.Max,
@@ -38,8 +38,8 @@ public class OpLevelProperties
             }
         }
 
-        Assert.That(valid, Is.GreaterThan(600), "valid calls");
-        Assert.That(invalid, Is.GreaterThan(600), "invalid calls");
+        Assert.That(valid, Is.GreaterThan(200), "valid calls");
+        Assert.That(invalid, Is.GreaterThan(200), "invalid calls");
         Assert.That(texts, Has.Count.GreaterThanOrEqualTo(9), string.Join("\n", texts));
     }
 
