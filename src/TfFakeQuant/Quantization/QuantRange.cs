@@ -62,18 +62,33 @@ public readonly struct QuantRange
     public static int QuantMin(bool narrowRange) => narrowRange ? 1 : 0;
 
     /// <summary>Largest quantized value, <c>2^numBits - 1</c>.</summary>
-    /// <param name="numBits">Bit width, 2..16 (not checked here).</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
     /// <returns>The highest integer level.</returns>
-    public static int QuantMax(int numBits) => (1 << numBits) - 1;
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numBits"/> is outside 2..16 (a shift by it would wrap silently).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int QuantMax(int numBits)
+    {
+        if ((uint)(numBits - 2) > 14u)
+        {
+            ThrowNumBits(numBits);
+        }
+
+        return (1 << numBits) - 1;
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNumBits(int numBits) =>
+        throw new ArgumentOutOfRangeException(nameof(numBits), numBits, "num_bits must be between 2 and 16, inclusive");
 
     /// <summary>
     /// Nudges <c>[min, max]</c> so that zero is exactly representable, as TensorFlow does.
     /// </summary>
     /// <param name="min">Range minimum (read with DAZ: a subnormal is a signed zero).</param>
     /// <param name="max">Range maximum.</param>
-    /// <param name="numBits">Bit width; must already be validated to lie in 2..16.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
     /// <param name="narrowRange">When true, the lowest level is 1 instead of 0.</param>
     /// <returns>The nudged range. NaN or infinite bounds give NaN fields, never an exception.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numBits"/> is outside 2..16.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static QuantRange Nudge(float min, float max, int numBits, bool narrowRange)
     {
