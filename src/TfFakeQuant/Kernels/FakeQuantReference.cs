@@ -10,8 +10,9 @@ namespace TfFakeQuant.Kernels;
 /// </summary>
 /// <remarks>
 /// Arguments are checked by <see cref="FakeQuant"/>'s public entry points; these methods only
-/// check what memory safety needs (lengths), so they can be called by tests and benchmarks
-/// directly. Per-channel data is a row-major <c>[rows, channels]</c> matrix, the channel the
+/// check what memory safety needs (lengths) and that <c>numBits</c> is 2..16 (in
+/// <see cref="QuantRange.Nudge"/>, so it never wraps silently), so they can be called by tests and
+/// benchmarks directly. Indices stay within <c>int</c> for any span length. Per-channel data is a row-major <c>[rows, channels]</c> matrix, the channel the
 /// last dimension, <c>channels = min.Length</c>.
 /// </remarks>
 public static class FakeQuantReference
@@ -158,11 +159,16 @@ public static class FakeQuantReference
     {
         int channels = SpanGuard.Channels(inputs.Length, min.Length, max.Length);
         SpanGuard.SameLength(inputs.Length, outputs.Length, nameof(outputs));
+        int rows = channels == 0 ? 0 : inputs.Length / channels;
         for (int c = 0; c < channels; c++)
         {
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
-            for (int i = c; i < inputs.Length; i += channels)
+
+            // Index by row: r * channels + c < inputs.Length always fits an int, whereas stepping
+            // i += channels past the last row could wrap for lengths near int.MaxValue.
+            for (int r = 0; r < rows; r++)
             {
+                int i = (r * channels) + c;
                 outputs[i] = q.IsZeroRange ? 0f : QuantizeMultiply(inputs[i], q);
             }
         }
@@ -186,12 +192,14 @@ public static class FakeQuantReference
         SpanGuard.SameLength(inputs.Length, backpropsWrtInput.Length, nameof(backpropsWrtInput));
         SpanGuard.SameLength(channels, backpropWrtMin.Length, nameof(backpropWrtMin));
         SpanGuard.SameLength(channels, backpropWrtMax.Length, nameof(backpropWrtMax));
+        int rows = channels == 0 ? 0 : inputs.Length / channels;
         for (int c = 0; c < channels; c++)
         {
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
             float sumMin = 0f, sumMax = 0f;
-            for (int i = c; i < inputs.Length; i += channels)
+            for (int r = 0; r < rows; r++)
             {
+                int i = (r * channels) + c; // never wraps (see PerChannel)
                 if (q.IsZeroRange)
                 {
                     backpropsWrtInput[i] = gradients[i]; // copied, not flushed
