@@ -20,6 +20,8 @@ public static class FakeQuantOps
     /// <returns>The outputs in OpDef order.</returns>
     /// <exception cref="InvalidArgumentException">A kernel check failed (TensorFlow's text).</exception>
     /// <exception cref="KeyNotFoundException">Not a FakeQuant op.</exception>
+    /// <exception cref="ArgumentException">The number of inputs is not the op's (not an <see cref="InvalidArgumentException"/>: a programming error, not a TensorFlow check).</exception>
+    /// <exception cref="ArgumentNullException">An argument or one of the inputs is null.</exception>
     public static FloatTensor[] Execute(string opName, IReadOnlyList<FloatTensor> inputs, FakeQuantAttrs? attrs = null, string? nodeName = null) =>
         Execute(FakeQuantCatalog.Get(opName), inputs, attrs, nodeName);
 
@@ -30,6 +32,8 @@ public static class FakeQuantOps
     /// <param name="nodeName">Node name for texts that name it; null in eager.</param>
     /// <returns>The outputs in OpDef order.</returns>
     /// <exception cref="InvalidArgumentException">A kernel check failed (TensorFlow's text).</exception>
+    /// <exception cref="ArgumentException">The number of inputs is not the op's.</exception>
+    /// <exception cref="ArgumentNullException">An argument or one of the inputs is null.</exception>
     public static FloatTensor[] Execute(FakeQuantOpDef op, IReadOnlyList<FloatTensor> inputs, FakeQuantAttrs? attrs = null, string? nodeName = null)
     {
         ArgumentNullException.ThrowIfNull(op);
@@ -201,13 +205,20 @@ public static class FakeQuantOps
     /// <summary>Converts a tensor to a NumSharp float32 array of the same shape (copying).</summary>
     /// <param name="tensor">The tensor.</param>
     /// <returns>The array.</returns>
+    /// <exception cref="ArgumentException">A dimension exceeds <see cref="int.MaxValue"/> (NumSharp shapes are 32-bit; possible only for an empty tensor).</exception>
     public static NDArray ToNDArray(FloatTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
         var dims = new int[tensor.Shape.Rank];
         for (int i = 0; i < dims.Length; i++)
         {
-            dims[i] = checked((int)tensor.Shape[i]);
+            long d = tensor.Shape[i];
+            if (d > int.MaxValue)
+            {
+                throw new ArgumentException($"Shape {tensor.Shape} has a dimension NumSharp cannot hold (more than {int.MaxValue}).", nameof(tensor));
+            }
+
+            dims[i] = (int)d;
         }
 
         return new NDArray((float[])tensor.GetArray().Clone(), new Shape(dims));

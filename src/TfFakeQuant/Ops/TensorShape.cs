@@ -104,8 +104,15 @@ public sealed class TensorShape : IEquatable<TensorShape>
     /// channel the last dimension. Rows are 64-bit: a tensor may hold more than 2^31 elements.
     /// </summary>
     /// <returns>Rows (product of the leading dimensions) and channels.</returns>
+    /// <exception cref="InvalidOperationException">The rank is unknown or 0, or a dimension is unknown.</exception>
+    /// <exception cref="OverflowException">The row count does not fit a 64-bit integer.</exception>
     public (long Rows, long Channels) AsMatrix()
     {
+        if (!IsFullyDefined)
+        {
+            throw new InvalidOperationException($"Shape {this} is not fully defined.");
+        }
+
         if (Rank < 1)
         {
             throw new InvalidOperationException($"Shape {this} has no last dimension.");
