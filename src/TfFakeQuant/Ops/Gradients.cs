@@ -140,6 +140,9 @@ public sealed class FakeQuantGradient : IGradientFunction
     public static FakeQuantGradient Instance { get; } = new();
 
     /// <inheritdoc />
+    /// <exception cref="KeyNotFoundException"><c>op.Type</c> is not a FakeQuant op, or <c>op.Attrs</c> lacks an attr the gradient passes on.</exception>
+    /// <exception cref="InvalidOperationException"><c>op.Type</c> is one of the gradient ops (registered not differentiable).</exception>
+    /// <exception cref="ArgumentException">The gradient of the forward output is missing (null, or no output gradients at all).</exception>
     public IReadOnlyList<TTensor?> Gradient<TTensor>(IOpEmitter<TTensor> ops, ForwardOp<TTensor> op, IReadOnlyList<TTensor?> outputGradients)
         where TTensor : class
     {
