@@ -21,7 +21,7 @@ namespace TfFakeQuant.Fuzz;
 /// </remarks>
 internal static class Program
 {
-    private static readonly (string Name, int Weight, Action<FuzzContext> Run)[] Targets =
+    private static (string Name, int Weight, Action<FuzzContext> Run)[] Targets =
     [
         ("op", 40, OpTargets.Execute),
         ("span", 30, SpanTargets.Kernels),
@@ -39,6 +39,7 @@ internal static class Program
     {
         long iterations = 10_000, seed = 1, start = 0, injectFault = -1;
         bool inProcess = false, worker = false;
+        string? only = null;
         string? progressPath = null;
         for (int i = 0; i < args.Length; i++)
         {
@@ -48,12 +49,25 @@ internal static class Program
                 case "--seed": seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--start": start = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--in-process": inProcess = true; break;
+                case "--target": only = args[++i]; break;
                 case "--inject-fault": injectFault = long.Parse(args[++i], CultureInfo.InvariantCulture); break; // checks the supervisor
                 case "--worker": worker = true; progressPath = args[++i]; break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}; usage: --iterations N --seed S [--start I] [--in-process]");
                     return 2;
             }
+        }
+
+        if (only is not null)
+        {
+            int keep = Array.FindIndex(Targets, t => t.Name == only);
+            if (keep < 0)
+            {
+                Console.Error.WriteLine($"unknown target {only}; targets: {string.Join(", ", Targets.Select(t => t.Name))}");
+                return 2;
+            }
+
+            Targets = [Targets[keep] with { Weight = 100 }];
         }
 
         if (worker)
@@ -153,7 +167,8 @@ internal static class Program
 
                 foreach (string a in new[] { "--worker", progressPath, "--seed", seed.ToString(CultureInfo.InvariantCulture),
                     "--start", next.ToString(CultureInfo.InvariantCulture), "--iterations", (to - next).ToString(CultureInfo.InvariantCulture),
-                    "--inject-fault", injectFault.ToString(CultureInfo.InvariantCulture) })
+                    "--inject-fault", injectFault.ToString(CultureInfo.InvariantCulture) }
+                    .Concat(Targets.Length == 1 ? ["--target", Targets[0].Name] : Array.Empty<string>()))
                 {
                     psi.ArgumentList.Add(a);
                 }
