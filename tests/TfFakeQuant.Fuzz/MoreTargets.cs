@@ -172,3 +172,40 @@ internal static class MoreTargets
         }, ex => malformed && ex is KeyNotFoundException or InvalidOperationException or ArgumentException);
     }
 }
+
+/// <summary>The lowest public level: <see cref="Quantization.QuantRange"/> and the scalar reference kernels called directly.</summary>
+internal static class LowLevelTargets
+{
+    public static void Reference(FuzzContext f)
+    {
+        int numBits = f.NumBitsInt();
+        bool narrow = f.Chance(0.5);
+        bool bitsOk = numBits is >= 2 and <= 16;
+        float min = f.Float(), max = f.Float();
+        f.Call("QuantRange.Nudge", () =>
+        {
+            Quantization.QuantRange q = Quantization.QuantRange.Nudge(min, max, numBits, narrow);
+            int qmin = narrow ? 1 : 0, qmax = (1 << numBits) - 1;
+            if (!bitsOk)
+            {
+                f.Wrong("QuantRange.Nudge", $"accepted num_bits {numBits}");
+            }
+            else if (q.ZeroPoint != 0 && (q.ZeroPoint < qmin || q.ZeroPoint > qmax))
+            {
+                f.Wrong("QuantRange.Nudge", $"zero point {q.ZeroPoint} outside [{qmin}, {qmax}] for [{min:R}, {max:R}]");
+            }
+        }, ex => !bitsOk && ex is ArgumentOutOfRangeException);
+
+        int channels = f.Int(1, 8), rows = f.Int(0, 16);
+        float[] x = f.Floats(rows * channels), y = new float[x.Length];
+        float[] mins = f.Floats(channels), maxs = f.Floats(channels);
+        f.Call("FakeQuantReference.PerChannel", () =>
+        {
+            Kernels.FakeQuantReference.PerChannel(x, mins, maxs, numBits, narrow, y);
+            if (!bitsOk)
+            {
+                f.Wrong("FakeQuantReference.PerChannel", $"accepted num_bits {numBits}");
+            }
+        }, ex => !bitsOk && ex is ArgumentOutOfRangeException);
+    }
+}

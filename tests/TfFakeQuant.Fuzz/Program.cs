@@ -31,6 +31,7 @@ internal static class Program
         ("numsharp", 3, MoreTargets.NumSharp),
         ("gradient-registry", 2, MoreTargets.GradientRegistry),
         ("gradient-function", 3, MoreTargets.GradientFunction),
+        ("reference", 2, LowLevelTargets.Reference),
     ];
 
     private const int HangSeconds = 20;
@@ -78,7 +79,7 @@ internal static class Program
         var sw = Stopwatch.StartNew();
         Tally total = inProcess ? RunInProcess(seed, start, start + iterations) : Supervise(seed, start, start + iterations, injectFault);
         Console.WriteLine($"seed {seed}, iterations {start}..{start + iterations - 1}, {sw.Elapsed.TotalSeconds:F1} s");
-        Console.WriteLine($"targets: {string.Join(", ", Targets.Select(t => $"{t.Name} {t.Weight}%"))}");
+        Console.WriteLine($"targets (weight): {string.Join(", ", Targets.Select(t => $"{t.Name} {t.Weight}"))}");
         total.Print(Console.Out);
         Console.WriteLine($"{total.Calls} calls, {total.CrashCount} crashes");
         return total.CrashCount > 0 || total.Calls == 0 ? 1 : 0;
