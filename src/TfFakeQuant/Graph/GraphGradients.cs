@@ -28,6 +28,7 @@ public sealed partial class GraphBuilder
         ArgumentNullException.ThrowIfNull(ys);
         ArgumentNullException.ThrowIfNull(xs);
         GradientRegistry.RegisterFakeQuantGradients();
+        PlainOpGradients.Register();
         if (gradYs is not null && gradYs.Count != ys.Count)
         {
             throw new ArgumentException($"Passed {gradYs.Count} grad_ys for {ys.Count} ys.", nameof(gradYs));
@@ -329,6 +330,51 @@ public sealed partial class GraphBuilder
         }
 
         return d;
+    }
+
+    /// <summary>
+    /// TensorFlow's gradients of the plain ops the builder makes: <c>Identity</c> and <c>AddN</c>
+    /// pass the gradient through to every input (<c>_IdGrad</c>, <c>_AddNGrad</c>), <c>Shape</c> is
+    /// not differentiable. <c>Fill</c> has no registration here (a path through it raises
+    /// TensorFlow's no-gradient text).
+    /// </summary>
+    private sealed class PlainOpGradients : IGradientFunction
+    {
+        private static readonly PlainOpGradients Instance = new();
+
+        public static void Register()
+        {
+            foreach (string op in (string[])["Identity", "AddN"])
+            {
+                if (!GradientRegistry.TryGet(op, out _))
+                {
+                    try
+                    {
+                        GradientRegistry.Register(op, Instance);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Registered concurrently by someone else: theirs stands.
+                    }
+                }
+            }
+
+            if (!GradientRegistry.TryGet("Shape", out _))
+            {
+                try
+                {
+                    GradientRegistry.RegisterNotDifferentiable("Shape");
+                }
+                catch (InvalidOperationException)
+                {
+                    // Registered concurrently: theirs stands.
+                }
+            }
+        }
+
+        public IReadOnlyList<TTensor?> Gradient<TTensor>(IOpEmitter<TTensor> ops, ForwardOp<TTensor> op, IReadOnlyList<TTensor?> outputGradients)
+            where TTensor : class =>
+            Enumerable.Repeat(outputGradients[0], op.Inputs.Count).ToArray();
     }
 
     /// <summary>Graph mode's <see cref="IOpEmitter{TTensor}"/>: adds a node in the current name scope (named after its op type).</summary>
