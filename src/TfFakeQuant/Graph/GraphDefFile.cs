@@ -35,7 +35,24 @@ public static class GraphDefFile
         }
     }
 
-    /// <summary>Reads a binary GraphDef file (see <see cref="Parse(ReadOnlySpan{byte})"/>).</summary>
+    /// <summary>
+    /// Parses TensorFlow's text format of a GraphDef (what <c>text_format.MessageToString</c>,
+    /// <c>tf.io.write_graph(..., as_text=True)</c> and <see cref="ToText(GraphDef)"/> write):
+    /// the fields this library models, comments, <c>[a, b]</c> lists, C escapes.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The graph.</returns>
+    /// <exception cref="InvalidDataException">Not a GraphDef in text format (the message names the line), or a field this reader does not model.</exception>
+    public static GraphDef ParseText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return GraphDefTextParser.Parse(text);
+    }
+
+    /// <summary>
+    /// Reads a GraphDef file: text format (<see cref="ParseText(string)"/>) when the name ends in
+    /// <c>.pbtxt</c> or <c>.txt</c>, else binary (<see cref="Parse(ReadOnlySpan{byte})"/>).
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>The graph.</returns>
     /// <exception cref="InvalidDataException">The file is not a GraphDef.</exception>
@@ -43,8 +60,11 @@ public static class GraphDefFile
     public static GraphDef Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Parse(File.ReadAllBytes(path));
+        return IsText(path) ? ParseText(File.ReadAllText(path)) : Parse(File.ReadAllBytes(path));
     }
+
+    private static bool IsText(string path) =>
+        path.EndsWith(".pbtxt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Writes <paramref name="graph"/> to <paramref name="path"/>: TensorFlow's text format when
@@ -58,7 +78,7 @@ public static class GraphDefFile
     {
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path.EndsWith(".pbtxt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
+        if (IsText(path))
         {
             File.WriteAllText(path, ToText(graph), new UTF8Encoding(false));
         }

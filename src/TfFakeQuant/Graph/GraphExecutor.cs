@@ -520,12 +520,12 @@ public sealed class GraphExecutor
                 var value = (FloatTensor)inputs[1];
                 if (dims.Shape.Rank != 1)
                 {
-                    throw new InvalidArgumentException($"dims must be a vector, got shape {dims.Shape}");
+                    throw new InvalidArgumentException(TfMessages.FillDimsNotVector(dims.Shape));
                 }
 
                 if (value.Shape.Rank != 0)
                 {
-                    throw new InvalidArgumentException($"value must be a scalar, got shape {value.Shape}");
+                    throw new InvalidArgumentException(TfMessages.FillValueNotScalar(value.Shape));
                 }
 
                 foreach (long d in dims.Data)
@@ -552,7 +552,7 @@ public sealed class GraphExecutor
                     var t = (FloatTensor)inputs[k];
                     if (!t.Shape.Equals(first.Shape))
                     {
-                        throw new InvalidArgumentException($"Inputs to operation {def.Name} of type AddN must have the same size and shape.  Input 0: {first.Shape} != input {k}: {t.Shape}");
+                        throw new InvalidArgumentException(TfMessages.AddNShapes(def.Name, k, first.Shape, t.Shape));
                     }
 
                     ReadOnlySpan<float> a = t.Span;

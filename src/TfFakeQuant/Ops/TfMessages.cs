@@ -71,6 +71,15 @@ internal static class TfMessages
     public static string CannotFeedShape(TensorShape fed, string tensorName, TensorShape expected) =>
         $"Cannot feed value of shape {PythonShape(fed)} for Tensor {tensorName}, which has shape {PythonShape(expected)}";
 
+    /// <summary>The Fill kernel's checks of its inputs.</summary>
+    public static string FillDimsNotVector(TensorShape dims) => $"dims must be a vector, got shape {dims}";
+
+    public static string FillValueNotScalar(TensorShape value) => $"value must be a scalar, got shape {value}";
+
+    /// <summary>AddN's same-shape check (the wording of TensorFlow's binary-op shape checks).</summary>
+    public static string AddNShapes(string node, int index, TensorShape first, TensorShape other) =>
+        $"Inputs to operation {node} of type AddN must have the same size and shape.  Input 0: {first} != input {index}: {other}";
+
     private static string PythonShape(TensorShape s)
     {
         if (!s.IsRankKnown)

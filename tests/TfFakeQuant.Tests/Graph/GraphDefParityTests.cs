@@ -149,6 +149,32 @@ public class GraphDefParityTests
         Assert.That(SortAttrBlocks(GraphDefFile.ToText(g.ToGraphDef())), Is.EqualTo(SortAttrBlocks(s.Json.GetProperty("graphdef_text").GetString()!)));
     }
 
+    [TestCaseSource(nameof(GradientSamples))]
+    public void TensorFlowsTextFormParsesToTensorFlowsGraphDef(GradientSample s)
+    {
+        GraphDef fromText = GraphDefFile.ParseText(s.GraphDefText);
+        Assert.That(Convert.ToHexString(GraphProtos.ToDeterministicBytes(fromText)), Is.EqualTo(Convert.ToHexString(s.GraphDefBytes)));
+    }
+
+    [TestCaseSource(nameof(NodeDefSamples))]
+    public void TensorFlowsSampleTextFormsParseToTensorFlowsBytes(NodeDefSample s)
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Convert.ToHexString(GraphProtos.ToDeterministicBytes(GraphDefFile.ParseText(s.Json.GetProperty("graphdef_text").GetString()!))),
+                Is.EqualTo(Convert.ToHexString(s.Hex("graphdef_hex"))));
+            GraphDef node = GraphDefFile.ParseText("node {\n" + s.Json.GetProperty("forward_nodedef_text").GetString() + "}\n");
+            Assert.That(Convert.ToHexString(GraphProtos.ToDeterministicBytes(node.Node[0])), Is.EqualTo(Convert.ToHexString(s.Hex("forward_nodedef_hex"))));
+        });
+    }
+
+    [TestCaseSource(nameof(GradientSamples))]
+    public void OurTextFormRoundTrips(GradientSample s)
+    {
+        var (g, _) = BuildGradientSample(s);
+        Assert.That(GraphDefFile.ParseText(GraphDefFile.ToText(g.ToGraphDef())), Is.EqualTo(g.ToGraphDef()));
+    }
+
     /// <summary>
     /// Python's text_format prints a map in its own iteration order; ours sorts by key. Sort the
     /// node-level <c>attr { ... }</c> blocks of both by key before comparing.

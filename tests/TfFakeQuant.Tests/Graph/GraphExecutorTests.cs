@@ -132,6 +132,7 @@ public class GraphExecutorTests
             Assert.That(text, Does.Contain("name: \"gradients/fq_grad/FakeQuantWithMinMaxVarsPerChannelGradient\""));
             Assert.That(text, Does.Contain("      list {\n        s: \"loc:@fq\"\n      }"));
             Assert.That(text, Does.EndWith("versions {\n  producer: 2474\n}\n"));
+            Assert.That(GraphDefFile.Read(txt), Is.EqualTo(g.ToGraphDef()));
         }
         finally
         {
@@ -189,6 +190,31 @@ public class GraphExecutorTests
         }
 
         Assert.That(rejected, Is.GreaterThan(100));
+    }
+
+    [TestCase("node { name: \"x\" op: ", TestName = "TextReaderRejects_MissingValue")]
+    [TestCase("node { name: \"x\"", TestName = "TextReaderRejects_MissingBrace")]
+    [TestCase("node { colour: \"red\" }", TestName = "TextReaderRejects_UnknownField")]
+    [TestCase("node { name: \"x }", TestName = "TextReaderRejects_UnterminatedString")]
+    [TestCase("versions { producer: 99999999999 }", TestName = "TextReaderRejects_Int32Overflow")]
+    [TestCase("node { attr { key: \"a\" value { b: maybe } } }", TestName = "TextReaderRejects_BadBool")]
+    public void TheTextReaderRejectsMalformedText(string text) =>
+        Assert.Throws<InvalidDataException>(() => GraphDefFile.ParseText(text));
+
+    [Test]
+    public void TheTextReaderRejectsDeepNesting() =>
+        Assert.Throws<InvalidDataException>(() => GraphDefFile.ParseText(string.Concat(Enumerable.Repeat("node {", 5000))));
+
+    [Test]
+    public void TheTextReaderAcceptsCommentsListsAndEscapes()
+    {
+        GraphDef g = GraphDefFile.ParseText(
+            "# a comment\nnode < name: 'a\\101' op: \"Const\" attr { key: \"value\" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 2 } } float_val: [1.5, -inf] } } } >\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(g.Node[0].Name, Is.EqualTo("aA"));
+            Assert.That(g.Node[0].Attr["value"].Tensor.FloatVal, Is.EqualTo(new[] { 1.5f, float.NegativeInfinity }));
+        });
     }
 
     [Test]
