@@ -276,6 +276,70 @@ public sealed partial class GraphBuilder
         return node.Outputs;
     }
 
+    /// <summary>
+    /// Adds the nodes of <paramref name="graph"/> (TensorFlow's <c>tf.compat.v1.import_graph_def</c>):
+    /// the graph is checked as <see cref="GraphExecutor"/> checks it (known ops, inputs, types,
+    /// no cycle, static shapes), then its nodes are added after their inputs, names prefixed with
+    /// <paramref name="prefix"/><c>/</c> (made unique like a name scope; "" — the default here,
+    /// <c>name=''</c> in TensorFlow — adds them as named). Imported names count as used, so nodes
+    /// added later get TensorFlow's next free names (<c>fq_1</c>, <c>gradients_1</c>, ...).
+    /// </summary>
+    /// <param name="graph">The graph to import (not modified).</param>
+    /// <param name="prefix">Name prefix ("" for none).</param>
+    /// <returns>The new nodes, inputs before consumers.</returns>
+    /// <exception cref="InvalidDataException">Structurally invalid, or a node name already in this graph.</exception>
+    /// <exception cref="NotSupportedException">An op type the builder does not know.</exception>
+    /// <exception cref="ShapeInferenceException">A node's shape function failed (TensorFlow's text).</exception>
+    public IReadOnlyList<GraphNode> Import(GraphDef graph, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(prefix);
+        var checkedGraph = new GraphExecutor(graph);
+        string scope = "";
+        if (prefix.Length > 0)
+        {
+            using NameScope s = OpenNameScope(prefix);
+            scope = s.Name;
+        }
+
+        (NodeDef Def, DataType[] Types, TensorShape[] Shapes)[] nodes = [.. checkedGraph.NodesInTopologicalOrder()];
+        foreach (var (def, _, _) in nodes)
+        {
+            if (_byName.ContainsKey(scope + def.Name))
+            {
+                throw new InvalidDataException($"Duplicate node name in graph: '{scope + def.Name}'.");
+            }
+        }
+
+        var added = new List<GraphNode>(nodes.Length);
+        foreach (var (source, types, shapes) in nodes)
+        {
+            NodeDef def = source.Clone();
+            def.Name = scope + def.Name;
+            var inputs = new List<GraphTensor>();
+            for (int i = 0; i < def.Input.Count; i++)
+            {
+                string input = def.Input[i];
+                bool control = input.StartsWith('^');
+                string renamed = control ? "^" + scope + input[1..] : scope + input;
+                def.Input[i] = renamed;
+                if (!control)
+                {
+                    inputs.Add(GetTensor(renamed));
+                }
+            }
+
+            GraphProtos.SortAttrMaps(def);
+            var node = new GraphNode(this, def, inputs, types, shapes);
+            _nodes.Add(node);
+            _byName.Add(def.Name, node);
+            _namesInUse.TryAdd(def.Name.ToLowerInvariant(), 1);
+            added.Add(node);
+        }
+
+        return added;
+    }
+
     /// <summary>The graph as a <see cref="GraphDef"/> (a deep copy; <c>versions.producer</c> = <see cref="GraphProtos.Producer"/>).</summary>
     /// <returns>A new GraphDef.</returns>
     public GraphDef ToGraphDef()

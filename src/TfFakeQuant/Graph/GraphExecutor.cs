@@ -31,6 +31,7 @@ public sealed class GraphExecutor
 
     private readonly Node[] _nodes;
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private readonly List<int> _order;
 
     /// <summary>Prepares <paramref name="graph"/> for running (see the class remarks for the checks).</summary>
     /// <param name="graph">The graph (not modified; later changes to it are not seen).</param>
@@ -85,11 +86,16 @@ public sealed class GraphExecutor
             }
         }
 
-        foreach (int i in TopologicalOrder())
+        _order = TopologicalOrder();
+        foreach (int i in _order)
         {
             Prepare(_nodes[i]);
         }
     }
+
+    /// <summary>The nodes in an order where every node follows its inputs, with their output types and static shapes.</summary>
+    internal IEnumerable<(NodeDef Def, DataType[] Types, TensorShape[] Shapes)> NodesInTopologicalOrder() =>
+        _order.Select(i => (_nodes[i].Def, _nodes[i].Types, _nodes[i].Shapes));
 
     /// <summary>Prepares the graph <paramref name="graph"/> currently holds.</summary>
     /// <param name="graph">The builder.</param>

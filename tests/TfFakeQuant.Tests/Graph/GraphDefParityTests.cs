@@ -175,6 +175,28 @@ public class GraphDefParityTests
         Assert.That(GraphDefFile.ParseText(GraphDefFile.ToText(g.ToGraphDef())), Is.EqualTo(g.ToGraphDef()));
     }
 
+    [TestCaseSource(nameof(GradientSamples))]
+    public void ImportingTensorFlowsGraphKeepsItsBytesAndNamesNewNodesAfterIt(GradientSample s)
+    {
+        var g = new GraphBuilder();
+        g.Import(GraphDefFile.Parse(s.GraphDefBytes));
+        Assert.That(Convert.ToHexString(g.ToByteArray()), Is.EqualTo(Convert.ToHexString(s.GraphDefBytes)));
+
+        GraphTensor y = fake_quant_with_min_max_args(g.GetTensor("x"), name: "fq");
+        GraphTensor? dx = gradients([y], [g.GetTensor("x")])[0];
+        Assert.Multiple(() =>
+        {
+            Assert.That(y.Node.Name, Is.EqualTo("fq_1"));
+            Assert.That(dx!.Name, Is.EqualTo("gradients/fq_1_grad/FakeQuantWithMinMaxArgsGradient:0"));
+            Assert.That(g.GetTensor(s.GradientTensors[0]).Shape, Is.EqualTo(TensorShape.Of(-1L, 16)));
+        });
+
+        var prefixed = new GraphBuilder();
+        IReadOnlyList<GraphNode> nodes = prefixed.Import(GraphDefFile.Parse(s.GraphDefBytes), "import");
+        Assert.That(nodes.Select(n => n.Name), Has.All.StartWith("import/"));
+        Assert.That(prefixed.GetNode("import/fq").Def.Input[0], Is.EqualTo("import/x"));
+    }
+
     /// <summary>
     /// Python's text_format prints a map in its own iteration order; ours sorts by key. Sort the
     /// node-level <c>attr { ... }</c> blocks of both by key before comparing.
