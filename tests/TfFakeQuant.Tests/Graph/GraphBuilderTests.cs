@@ -250,4 +250,34 @@ public class GraphBuilderTests
         GraphTensor? dx = gradients([y], [x])[0];
         Assert.That(dx!.Name, Is.EqualTo("gradients/fq_grad/FakeQuantWithMinMaxArgsGradient:0"));
     }
+
+    [Test]
+    public void TheReadmeQuickStartRuns()
+    {
+        FloatTensor xData = new(TensorShape.Of(2L, 4), [-1.2f, 0.05f, 3.1f, 9f, 0.33f, 1.3f, -0.2f, -9f]);
+        FloatTensor lo = FloatTensor.Vector(-1f, 0f, -2f, -4f), hi = FloatTensor.Vector(1f, 1f, 6f, 4f);
+        string dir = Path.Combine(Path.GetTempPath(), "tffq-readme-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // The README's "Graph mode" quick start, line for line.
+            var g = new GraphBuilder();
+            var x = g.Placeholder(TensorShape.Of(-1L, 4), "x");            // [?,4]
+            var min = g.Placeholder(TensorShape.Of(4L), "min");
+            var max = g.Placeholder(TensorShape.Of(4L), "max");
+            var fq = fake_quant_with_min_max_vars_per_channel(x, min, max, num_bits: 8, name: "fq");
+            var grads = gradients([fq], [x, min, max]);                      // gradients/fq_grad/...:0,1,2
+            var feeds = new Dictionary<string, FloatTensor> { ["x"] = xData, ["min"] = lo, ["max"] = hi }; // FloatTensors
+            var dx = new GraphExecutor(g).Run(feeds, grads[0]!.Name);    // bit-exact with a TF session
+            GraphDefFile.Write(g.ToGraphDef(), Path.Combine(dir, "qat_graph.pb"));
+
+            var ones = new FloatTensor(xData.Shape, Enumerable.Repeat(1f, 8).ToArray());
+            Assert.That(dx.GetArray(), Is.EqualTo(FakeQuantOps.PerChannelGradient(ones, xData, lo, hi).BackpropsWrtInput.GetArray()));
+            Assert.That(GraphDefFile.Read(Path.Combine(dir, "qat_graph.pb")).Node.Select(n => n.Name), Is.EqualTo(g.Nodes.Select(n => n.Name)));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
