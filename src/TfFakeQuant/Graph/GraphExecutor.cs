@@ -576,17 +576,22 @@ public sealed class GraphExecutor
         }
     }
 
-    private static FloatTensor Allocate(NodeDef def, TensorShape shape)
+    /// <summary>The element count, or <see cref="long.MaxValue"/> when it overflows 64 bits (a declared shape is untrusted).</summary>
+    private static long ElementCountOrMax(TensorShape shape)
     {
-        long count;
         try
         {
-            count = shape.NumElements;
+            return shape.NumElements;
         }
         catch (OverflowException)
         {
-            count = long.MaxValue;
+            return long.MaxValue;
         }
+    }
+
+    private static FloatTensor Allocate(NodeDef def, TensorShape shape)
+    {
+        long count = ElementCountOrMax(shape);
 
         if (count > Array.MaxLength)
         {
@@ -601,7 +606,7 @@ public sealed class GraphExecutor
         TensorProto t = def.Attr["value"].Tensor;
         if (t.Dtype == DataType.DtInt32)
         {
-            long n = shape.NumElements;
+            long n = ElementCountOrMax(shape);
             if (n > 1 << 20)
             {
                 throw new InvalidArgumentException($"Const '{def.Name}': int32 constants of more than 2^20 elements are not supported.");
