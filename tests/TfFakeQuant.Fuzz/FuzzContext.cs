@@ -84,7 +84,7 @@ internal sealed partial class FuzzContext(Tally tally)
     };
 
     /// <summary>Dimensions: rank 0..7, small sizes with zeros, now and then a huge dim beside a zero.</summary>
-    public long[] Dims(int maxElements = 2048)
+    public long[] Dims(int maxElements = 2048, bool huge = true)
     {
         int rank = Rng.Next(10) switch { < 2 => 0, < 6 => Rng.Next(1, 3), _ => Rng.Next(3, 8) };
         var dims = new long[rank];
@@ -96,7 +96,7 @@ internal sealed partial class FuzzContext(Tally tally)
             n = Math.Max(1, n * Math.Max(1, dims[i]));
         }
 
-        if (rank > 0 && Chance(0.02))
+        if (huge && rank > 0 && Chance(0.02))
         {
             // A huge dimension next to a zero one: zero elements, but overflow-prone index arithmetic.
             dims[Rng.Next(rank)] = Pick(new[] { 1L << 31, 1L << 40, long.MaxValue / 2, long.MaxValue, int.MaxValue + 1L });
@@ -150,7 +150,14 @@ internal sealed partial class FuzzContext(Tally tally)
         @"|Shape must be (at least |at most )?rank \d+ but is rank \d+" +
         @"|Shapes must be equal rank, but are \d+ and \d+" +
         @"|Dimension \d+ in both shapes must be equal, but are \d+ and \d+\. Shapes are \[[\d,?]*\] and \[[\d,?]*\]\." +
-        @"|Dimensions must be equal, but are \d+ and \d+)$", RegexOptions.Singleline)]
+        @"|Dimensions must be equal, but are \d+ and \d+" +
+        // graph execution (session and kernel texts of the ops the executor runs)
+        @"|You must feed a value for placeholder tensor '[^']+' with dtype \w+( and shape \[[\d,?]*\])?" +
+        @"|Cannot feed value of shape \([\d, ]*\) for Tensor \S+, which has shape (\([\d, ?None]*\)|<unknown>)" +
+        @"|dims must be a vector, got shape \[[\d,]*\]|value must be a scalar, got shape \[[\d,]*\]" +
+        @"|Inputs to operation .+ of type AddN must have the same size and shape\.  Input 0: \[[\d,]*\] != input \d+: \[[\d,]*\]" +
+        // the executor's own texts for malformed constants and fills (no TensorFlow equivalent)
+        @"|Const '[^']*': .+|Fill: dimension -?\d+ is negative .+|Node '[^']*': a tensor of shape .+ is larger than one array can hold\.)$", RegexOptions.Singleline)]
     private static partial Regex TensorFlowTexts();
 
     /// <summary>Whether <paramref name="message"/> is one of TensorFlow's texts for these ops (SPEC.md).</summary>

@@ -23,8 +23,9 @@ internal static class Program
 {
     private static (string Name, int Weight, Action<FuzzContext> Run)[] Targets =
     [
-        ("op", 40, OpTargets.Execute),
-        ("span", 30, SpanTargets.Kernels),
+        ("op", 30, OpTargets.Execute),
+        ("span", 25, SpanTargets.Kernels),
+        ("graph", 20, GraphTargets.BuildAndRun),
         ("shape-functions", 10, OpTargets.ShapeFunctions),
         ("attrs", 6, OpTargets.Attrs),
         ("shapes", 6, OpTargets.ShapesAndSizes),
