@@ -46,4 +46,13 @@ internal static class TfMessages
         $"Dimension {index} in both shapes must be equal, but are {a} and {b}. Shapes are {s1} and {s2}.";
 
     public static string DimensionsEqual(long a, long b) => $"Dimensions must be equal, but are {a} and {b}";
+
+    // ---- eager gradient tape (TensorFlow Python's GradientTape and gradient registry) ----
+
+    /// <summary><c>GradientTape.gradient</c> called a second time on a non-persistent tape (a <c>RuntimeError</c>).</summary>
+    public const string NonPersistentTapeUsed =
+        "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)";
+
+    /// <summary>The tape met an op with no gradient registration (a <c>LookupError</c> from the gradient registry).</summary>
+    public static string NoGradientRegistered(string opType) => $"gradient registry has no entry for: {opType}";
 }
