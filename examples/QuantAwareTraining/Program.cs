@@ -7,7 +7,7 @@ using Color = ScottPlot.Color;
 // Quantization-aware range learning with TensorFlow-exact FakeQuantWithMinMaxVarsPerChannel:
 // a dense layer y = x·W learns a teacher; W is fake-quantized per output channel at 4 and 8 bits
 // with learnable per-channel min/max, trained with the exact gradients through the eager tape.
-// Options: --bits 4,8  --epochs 30  --seed 42  --out qat-training.png
+// Options: --bits 4,8  --epochs 30  --seed 42  --out out/qat-training.png (relative to the working directory)
 
 if (!Cli.TryParse(args, out Cli? cli, out string? error))
 {
@@ -68,7 +68,7 @@ return 0;
 internal sealed record Cli(int[] Bits, int Epochs, int Seed, string Out)
 {
     public const string Usage =
-        "usage: QuantAwareTraining [--bits 4,8] [--epochs 30] [--seed 42] [--out qat-training.png]\n" +
+        "usage: QuantAwareTraining [--bits 4,8] [--epochs 30] [--seed 42] [--out out/qat-training.png]\n" +
         "  --bits    comma-separated bit widths, each 2..16 (one QAT run each)\n" +
         "  --epochs  passes over the training set, 1..1000\n" +
         "  --seed    seed of the task, initial weights and batch order (runs are deterministic)\n" +
@@ -78,7 +78,7 @@ internal sealed record Cli(int[] Bits, int Epochs, int Seed, string Out)
     {
         int[] bits = [4, 8];
         int epochs = 30, seed = 42;
-        string output = "qat-training.png";
+        string output = Path.Combine("out", "qat-training.png");
         cli = null;
         error = null;
         for (int i = 0; i < args.Length; i++)
