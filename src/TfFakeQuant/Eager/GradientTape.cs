@@ -172,6 +172,7 @@ public sealed class GradientTape : IDisposable
             return;
         }
 
+        active.RemoveAll(static t => !t._recording); // tapes stopped from another thread
         OpRecord? record = null;
         foreach (GradientTape tape in active)
         {
@@ -325,13 +326,12 @@ public sealed class GradientTape : IDisposable
         }
 
         _recording = false;
+
+        // On another thread the creating thread's list cannot be reached; the stopped tape is
+        // inert there and is dropped from it the next time that thread records an op.
         if (Environment.CurrentManagedThreadId == _threadId)
         {
             t_active?.Remove(this);
-        }
-        else
-        {
-            throw new InvalidOperationException("A GradientTape must be disposed on the thread that created it.");
         }
     }
 

@@ -277,6 +277,22 @@ public class GradientTapeTests
     }
 
     [Test]
+    public void ATapeStoppedFromAnotherThreadStopsRecording()
+    {
+        NDArray x = X();
+        var tape = new GradientTape(persistent: true);
+        tape.watch(x);
+        NDArray y = EagerOps.fake_quant_with_min_max_args(x);
+        var thread = new Thread(tape.Dispose);
+        thread.Start();
+        thread.Join();
+        Assert.That(tape.IsRecording, Is.False);
+        _ = EagerOps.fake_quant_with_min_max_args(y);
+        Assert.That(tape.RecordedOpCount, Is.EqualTo(1));
+        Assert.That(tape.gradient(y, x), Is.Not.Null);
+    }
+
+    [Test]
     public void NestedTapesBothRecord()
     {
         NDArray x = X();
