@@ -176,3 +176,48 @@ public static class quantization
         string? name = null) =>
         EagerOps.fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min, max, num_bits, narrow_range, name);
 }
+
+/// <summary>
+/// <c>tf.raw_ops</c>'s FakeQuant entries: the OpDef names with TensorFlow's keyword parameters, so
+/// <c>tf.raw_ops.FakeQuantWithMinMaxVarsPerChannel(inputs=x, min=lo, max=hi, num_bits=4)</c> ports as
+/// <c>raw_ops.FakeQuantWithMinMaxVarsPerChannel(inputs: x, min: lo, max: hi, num_bits: 4)</c>.
+/// Each forwards to <see cref="EagerOps"/> (same checks, texts, kernels and tape recording).
+/// </summary>
+[SuppressMessage("Naming", "CA1707", Justification = "TensorFlow's Python parameter names (snake_case), so raw_ops code ports line by line.")]
+[SuppressMessage("Style", "IDE1006", Justification = "Mirrors the Python module name tf.raw_ops.")]
+#pragma warning disable CS8981 // A lower-case type name on purpose: it stands for the Python module tf.raw_ops.
+public static class raw_ops
+#pragma warning restore CS8981
+{
+    /// <inheritdoc cref="EagerOps.fake_quant_with_min_max_args"/>
+    public static NDArray FakeQuantWithMinMaxArgs(NDArray inputs, float min = FakeQuantCatalog.DefaultMin, float max = FakeQuantCatalog.DefaultMax,
+        long num_bits = FakeQuantCatalog.DefaultNumBits, bool narrow_range = false, string? name = null) =>
+        EagerOps.fake_quant_with_min_max_args(inputs, min, max, num_bits, narrow_range, name);
+
+    /// <inheritdoc cref="EagerOps.fake_quant_with_min_max_args_gradient"/>
+    public static NDArray FakeQuantWithMinMaxArgsGradient(NDArray gradients, NDArray inputs, float min = FakeQuantCatalog.DefaultMin,
+        float max = FakeQuantCatalog.DefaultMax, long num_bits = FakeQuantCatalog.DefaultNumBits, bool narrow_range = false, string? name = null) =>
+        EagerOps.fake_quant_with_min_max_args_gradient(gradients, inputs, min, max, num_bits, narrow_range, name);
+
+    /// <inheritdoc cref="EagerOps.fake_quant_with_min_max_vars"/>
+    public static NDArray FakeQuantWithMinMaxVars(NDArray inputs, NDArray min, NDArray max, long num_bits = FakeQuantCatalog.DefaultNumBits,
+        bool narrow_range = false, string? name = null) =>
+        EagerOps.fake_quant_with_min_max_vars(inputs, min, max, num_bits, narrow_range, name);
+
+    /// <inheritdoc cref="EagerOps.fake_quant_with_min_max_vars_gradient"/>
+    public static (NDArray backprops_wrt_input, NDArray backprop_wrt_min, NDArray backprop_wrt_max) FakeQuantWithMinMaxVarsGradient(
+        NDArray gradients, NDArray inputs, NDArray min, NDArray max, long num_bits = FakeQuantCatalog.DefaultNumBits, bool narrow_range = false,
+        string? name = null) =>
+        EagerOps.fake_quant_with_min_max_vars_gradient(gradients, inputs, min, max, num_bits, narrow_range, name);
+
+    /// <inheritdoc cref="EagerOps.fake_quant_with_min_max_vars_per_channel"/>
+    public static NDArray FakeQuantWithMinMaxVarsPerChannel(NDArray inputs, NDArray min, NDArray max,
+        long num_bits = FakeQuantCatalog.DefaultNumBits, bool narrow_range = false, string? name = null) =>
+        EagerOps.fake_quant_with_min_max_vars_per_channel(inputs, min, max, num_bits, narrow_range, name);
+
+    /// <inheritdoc cref="EagerOps.fake_quant_with_min_max_vars_per_channel_gradient"/>
+    public static (NDArray backprops_wrt_input, NDArray backprop_wrt_min, NDArray backprop_wrt_max) FakeQuantWithMinMaxVarsPerChannelGradient(
+        NDArray gradients, NDArray inputs, NDArray min, NDArray max, long num_bits = FakeQuantCatalog.DefaultNumBits, bool narrow_range = false,
+        string? name = null) =>
+        EagerOps.fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min, max, num_bits, narrow_range, name);
+}

@@ -82,6 +82,33 @@ public class KernelRegistryTests
     }
 
     [Test]
+    public void TheThreeFrontsGiveTheSameResults()
+    {
+        NDArray x = Arr(Xs, 2, 3);
+        NDArray g = Arr([1f, -2f, 0.5f, 4f, -1f, 3f], 2, 3);
+        NDArray min = Arr([-1f, 0f, -2f], 3);
+        NDArray max = Arr([1f, 1f, 6f], 3);
+        float[] a = Data(EagerOps.fake_quant_with_min_max_vars_per_channel(x, min, max, num_bits: 5));
+        float[] b = Data(quantization.fake_quant_with_min_max_vars_per_channel(x, min, max, num_bits: 5));
+        float[] c = Data(raw_ops.FakeQuantWithMinMaxVarsPerChannel(inputs: x, min: min, max: max, num_bits: 5));
+        Assert.That(b, Is.EqualTo(a));
+        Assert.That(c, Is.EqualTo(a));
+
+        var (dx, dmin, dmax) = raw_ops.FakeQuantWithMinMaxVarsPerChannelGradient(g, x, min, max, num_bits: 5);
+        var expected = FakeQuantOps.PerChannelGradient(FakeQuantOps.ToTensor(g), FakeQuantOps.ToTensor(x), FakeQuantOps.ToTensor(min), FakeQuantOps.ToTensor(max), 5);
+        Assert.That(Data(dx), Is.EqualTo(expected.BackpropsWrtInput.GetArray()));
+        Assert.That(Data(dmin), Is.EqualTo(expected.BackpropWrtMin.GetArray()));
+        Assert.That(Data(dmax), Is.EqualTo(expected.BackpropWrtMax.GetArray()));
+
+        var (vx, vmin, vmax) = quantization.fake_quant_with_min_max_vars_gradient(g, x, Arr([-1f], []), Arr([2f], []));
+        Assert.That(vmin.ndim, Is.EqualTo(0), "per-tensor range gradients are rank 0");
+        Assert.That(vmax.ndim, Is.EqualTo(0));
+        Assert.That(Data(vx), Has.Length.EqualTo(6));
+        Assert.That(Data(raw_ops.FakeQuantWithMinMaxArgsGradient(g, x, min: -1f, max: 1f)),
+            Is.EqualTo(Data(EagerOps.fake_quant_with_min_max_args_gradient(g, x, -1f, 1f))));
+    }
+
+    [Test]
     public void AUserKernelRunsForItsOpName()
     {
         var context = new EagerContext();
