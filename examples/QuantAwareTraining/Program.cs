@@ -11,9 +11,15 @@ using Color = ScottPlot.Color;
 
 if (!Cli.TryParse(args, out Cli? cli, out string? error))
 {
+    if (error is null)
+    {
+        Console.WriteLine(Cli.Usage); // --help
+        return 0;
+    }
+
     Console.Error.WriteLine(error);
     Console.Error.WriteLine(Cli.Usage);
-    return error is null ? 0 : 2;
+    return 2;
 }
 
 var options = new ExperimentOptions(cli.Bits, cli.Epochs, cli.Seed);
@@ -60,7 +66,17 @@ else
 }
 
 Report.Print(result);
-string written = Report.Plot(result, cli.Out);
+string written;
+try
+{
+    written = Report.Plot(result, cli.Out);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+{
+    Console.Error.WriteLine($"Could not write the plot to '{cli.Out}': {e.Message}");
+    return 1;
+}
+
 AnsiConsole.MarkupLine($"Plot of loss and ranges over training: [link]{Markup.Escape(written)}[/]");
 return 0;
 

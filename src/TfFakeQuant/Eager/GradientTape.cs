@@ -22,7 +22,8 @@ namespace TfFakeQuant.Eager;
 /// <para><b>What is recorded.</b> An op executed on this thread while the tape is recording, one of
 /// whose inputs is watched or is an output of an op already recorded (TensorFlow's rule); its
 /// outputs are then tracked too. Tapes are per thread, as in TensorFlow; a tape object is not
-/// thread-safe. The backward pass itself is not recorded (no higher-order gradients).</para>
+/// thread-safe. The backward pass itself is not recorded (no higher-order gradients). Dispose the
+/// tape (<c>using</c>): until then it stays on its thread's tape stack and keeps recording.</para>
 /// <para><b>Backward pass.</b> Recorded ops reachable from the targets are visited in reverse
 /// execution order; an op whose outputs received no gradient is skipped; missing gradients of its
 /// other outputs are zeros. A registered gradient function gives one gradient per input; an op
