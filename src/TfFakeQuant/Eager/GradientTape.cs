@@ -14,7 +14,7 @@ namespace TfFakeQuant.Eager;
 /// <remarks>
 /// <para>Usage, as in Python: <c>using var tape = new GradientTape(); tape.watch(x); var y = EagerOps.fake_quant_with_min_max_vars_per_channel(x, min, max); var g = tape.gradient(y, [x, min, max]);</c>
 /// The tape records from construction until <see cref="Dispose"/> (Python's <c>with</c> block);
-/// <see cref="gradient(NDArray, IReadOnlyList{NDArray}, NDArray?)"/> may be called before or after that.</para>
+/// <see cref="gradient(NDArray, IReadOnlyList{NDArray}, NDArray?, UnconnectedGradients)"/> may be called before or after that.</para>
 /// <para><b>Identity.</b> Arrays are tracked by <b>reference identity</b> of the <see cref="NDArray"/>
 /// object (not by value, not by shared storage): watch the very object you pass to the ops and ask
 /// gradients for. Eager outputs are always new objects. A view or copy of a watched array is a
@@ -47,10 +47,11 @@ public sealed class GradientTape : IDisposable
     private readonly List<OpRecord> _ops = [];
     private readonly int _threadId;
     private bool _recording;
+    private bool _paused;
     private bool _released;
 
     /// <summary>Creates a tape and starts recording on the calling thread (Python: entering <c>with tf.GradientTape(...)</c>).</summary>
-    /// <param name="persistent">Whether <see cref="gradient(NDArray, IReadOnlyList{NDArray}, NDArray?)"/> may be called more than once.</param>
+    /// <param name="persistent">Whether <see cref="gradient(NDArray, IReadOnlyList{NDArray}, NDArray?, UnconnectedGradients)"/> may be called more than once.</param>
     public GradientTape(bool persistent = false)
     {
         GradientRegistry.RegisterFakeQuantGradients();
@@ -63,8 +64,8 @@ public sealed class GradientTape : IDisposable
     /// <summary>Whether the tape allows several gradient computations.</summary>
     public bool Persistent { get; }
 
-    /// <summary>Whether ops executed now are recorded (between construction and <see cref="Dispose"/>, until a non-persistent tape computes its gradient).</summary>
-    public bool IsRecording => _recording;
+    /// <summary>Whether ops executed now are recorded (between construction and <see cref="Dispose"/>, until a non-persistent tape computes its gradient, outside <see cref="stop_recording"/>).</summary>
+    public bool IsRecording => _recording && !_paused;
 
     /// <summary>The number of op executions recorded so far.</summary>
     public int RecordedOpCount => _ops.Count;
@@ -106,8 +107,10 @@ public sealed class GradientTape : IDisposable
     /// <returns>The gradient, shaped like <paramref name="source"/>; null when not connected.</returns>
     /// <exception cref="InvalidOperationException">A non-persistent tape used twice (TensorFlow's text).</exception>
     /// <exception cref="KeyNotFoundException">An op on the path has no gradient registration (TensorFlow's text).</exception>
-    public NDArray? gradient(NDArray target, NDArray source, NDArray? output_gradients = null) =>
-        gradient([target], [source], output_gradients is null ? null : [output_gradients])[0];
+    /// <param name="unconnected_gradients">What an unconnected source gets: <c>null</c> (TensorFlow's default) or zeros of its shape.</param>
+    public NDArray? gradient(NDArray target, NDArray source, NDArray? output_gradients = null,
+        UnconnectedGradients unconnected_gradients = UnconnectedGradients.None) =>
+        gradient([target], [source], output_gradients is null ? null : [output_gradients], unconnected_gradients)[0];
 
     /// <summary>The gradients of <paramref name="target"/> with respect to <paramref name="sources"/> (Python <c>tape.gradient(y, [a, b])</c>).</summary>
     /// <param name="target">The array to differentiate.</param>
@@ -116,8 +119,10 @@ public sealed class GradientTape : IDisposable
     /// <returns>One gradient per source, null where the source is not connected to the target.</returns>
     /// <exception cref="InvalidOperationException">A non-persistent tape used twice (TensorFlow's text).</exception>
     /// <exception cref="KeyNotFoundException">An op on the path has no gradient registration (TensorFlow's text).</exception>
-    public NDArray?[] gradient(NDArray target, IReadOnlyList<NDArray> sources, NDArray? output_gradients = null) =>
-        gradient([target], sources, output_gradients is null ? null : [output_gradients]);
+    /// <param name="unconnected_gradients">What an unconnected source gets: <c>null</c> (TensorFlow's default) or zeros of its shape.</param>
+    public NDArray?[] gradient(NDArray target, IReadOnlyList<NDArray> sources, NDArray? output_gradients = null,
+        UnconnectedGradients unconnected_gradients = UnconnectedGradients.None) =>
+        gradient([target], sources, output_gradients is null ? null : [output_gradients], unconnected_gradients);
 
     /// <summary>
     /// The gradients of the sum of <paramref name="targets"/> with respect to <paramref name="sources"/>
@@ -130,7 +135,9 @@ public sealed class GradientTape : IDisposable
     /// <exception cref="ArgumentException">Counts or shapes of <paramref name="output_gradients"/> do not match the targets.</exception>
     /// <exception cref="InvalidOperationException">A non-persistent tape used twice (TensorFlow's text), or a gradient function returned the wrong number of gradients.</exception>
     /// <exception cref="KeyNotFoundException">An op on the path has no gradient registration (TensorFlow's text).</exception>
-    public NDArray?[] gradient(IReadOnlyList<NDArray> targets, IReadOnlyList<NDArray> sources, IReadOnlyList<NDArray?>? output_gradients = null)
+    /// <param name="unconnected_gradients">What an unconnected source gets: <c>null</c> (TensorFlow's default) or zeros of its shape.</param>
+    public NDArray?[] gradient(IReadOnlyList<NDArray> targets, IReadOnlyList<NDArray> sources, IReadOnlyList<NDArray?>? output_gradients = null,
+        UnconnectedGradients unconnected_gradients = UnconnectedGradients.None)
     {
         ArgumentNullException.ThrowIfNull(targets);
         ArgumentNullException.ThrowIfNull(sources);
@@ -148,7 +155,7 @@ public sealed class GradientTape : IDisposable
 
         try
         {
-            return Backward(targets, sources, output_gradients);
+            return Backward(targets, sources, output_gradients, unconnected_gradients);
         }
         finally
         {
@@ -159,6 +166,23 @@ public sealed class GradientTape : IDisposable
         }
     }
 
+
+    /// <summary>
+    /// Pauses recording until the returned scope is disposed (Python <c>with tape.stop_recording():</c>):
+    /// ops executed meanwhile are not recorded on this tape.
+    /// </summary>
+    /// <returns>The scope; disposing it resumes recording.</returns>
+    /// <exception cref="InvalidOperationException">The tape is not recording (TensorFlow's text).</exception>
+    public IDisposable stop_recording()
+    {
+        if (!IsRecording)
+        {
+            throw new InvalidOperationException(TfMessages.TapeNotRecording);
+        }
+
+        _paused = true;
+        return new ResumeRecording(this);
+    }
 
     /// <summary>Stops recording (Python: leaving the <c>with</c> block). The recorded ops stay available to <c>gradient</c>.</summary>
     public void Dispose() => StopRecording();
@@ -177,7 +201,7 @@ public sealed class GradientTape : IDisposable
         OpRecord? record = null;
         foreach (GradientTape tape in active)
         {
-            if (!tape._recording || !tape.TracesAny(inputs))
+            if (tape._paused || !tape._recording || !tape.TracesAny(inputs))
             {
                 continue;
             }
@@ -207,7 +231,8 @@ public sealed class GradientTape : IDisposable
         return false;
     }
 
-    private NDArray?[] Backward(IReadOnlyList<NDArray> targets, IReadOnlyList<NDArray> sources, IReadOnlyList<NDArray?>? outputGradients)
+    private NDArray?[] Backward(IReadOnlyList<NDArray> targets, IReadOnlyList<NDArray> sources, IReadOnlyList<NDArray?>? outputGradients,
+        UnconnectedGradients unconnected)
     {
         var grads = new Dictionary<NDArray, NDArray>(ReferenceEqualityComparer.Instance);
 
@@ -308,7 +333,8 @@ public sealed class GradientTape : IDisposable
         for (int i = 0; i < result.Length; i++)
         {
             NDArray source = sources[i] ?? throw new ArgumentNullException(nameof(sources), $"Source {i} is null.");
-            result[i] = grads.TryGetValue(source, out NDArray? g) ? g : null;
+            result[i] = grads.TryGetValue(source, out NDArray? g) ? g
+                : unconnected == UnconnectedGradients.Zero ? ArrayMath.ZerosLike(source) : null;
         }
 
         return result;
@@ -351,8 +377,32 @@ public sealed class GradientTape : IDisposable
         }
     }
 
+    private sealed class ResumeRecording(GradientTape tape) : IDisposable
+    {
+        private GradientTape? _tape = tape;
+
+        public void Dispose()
+        {
+            if (_tape is not null)
+            {
+                _tape._paused = false;
+                _tape = null;
+            }
+        }
+    }
+
     [NDBorrowed]
     private sealed record OpRecord(EagerContext Context, string Type, NDArray[] Inputs, NDArray[] Outputs, IReadOnlyDictionary<string, object> Attrs);
+}
+
+/// <summary>What <see cref="GradientTape"/> returns for a source not connected to the target (TensorFlow's <c>tf.UnconnectedGradients</c>).</summary>
+public enum UnconnectedGradients
+{
+    /// <summary><c>null</c> (TensorFlow's <c>NONE</c>, the default).</summary>
+    None,
+
+    /// <summary>Zeros of the source's shape (TensorFlow's <c>ZERO</c>).</summary>
+    Zero,
 }
 
 /// <summary>Small float32 helpers of the tape (ones, zeros, flush-to-zero addition).</summary>

@@ -235,6 +235,42 @@ public class GradientTapeTests
     }
 
     [Test]
+    public void UnconnectedSourcesCanGetZeros()
+    {
+        NDArray x = X();
+        NDArray other = Arr([1f, 2f, 3f], 3);
+        using var tape = new GradientTape();
+        tape.watch(x, other);
+        NDArray y = EagerOps.fake_quant_with_min_max_args(x);
+        NDArray?[] g = tape.gradient(y, [x, other], unconnected_gradients: UnconnectedGradients.Zero);
+        Assert.That(Data(g[0]!), Has.Some.Not.EqualTo(0f));
+        Assert.That(g[1]!.shape, Is.EqualTo(other.shape));
+        Assert.That(Data(g[1]!), Is.EqualTo(new[] { 0f, 0f, 0f }));
+    }
+
+    [Test]
+    public void StopRecordingPausesTheTape()
+    {
+        NDArray x = X();
+        using var tape = new GradientTape(persistent: true);
+        tape.watch(x);
+        NDArray y;
+        using (tape.stop_recording())
+        {
+            Assert.That(tape.IsRecording, Is.False);
+            y = EagerOps.fake_quant_with_min_max_args(x);
+            var ex = Assert.Throws<InvalidOperationException>(() => tape.stop_recording());
+            Assert.That(ex!.Message, Is.EqualTo("Trying to stop recording a tape which is not recording."));
+        }
+
+        Assert.That(tape.IsRecording, Is.True);
+        NDArray z = EagerOps.fake_quant_with_min_max_args(x);
+        Assert.That(tape.RecordedOpCount, Is.EqualTo(1));
+        Assert.That(tape.gradient(y, x), Is.Null, "y was computed while recording was stopped");
+        Assert.That(tape.gradient(z, x), Is.Not.Null);
+    }
+
+    [Test]
     public void ATargetThatIsItsOwnSourceGetsItsOutputGradient()
     {
         NDArray x = Arr([1f, 2f], 2);
