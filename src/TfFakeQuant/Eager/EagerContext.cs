@@ -54,6 +54,8 @@ public sealed class EagerContext
     /// <exception cref="KeyNotFoundException">No kernel is registered for <paramref name="opType"/>.</exception>
     /// <exception cref="InvalidArgumentException">A FakeQuant kernel check failed (TensorFlow's eager text).</exception>
     /// <exception cref="InvalidOperationException">A user kernel returned null outputs.</exception>
+    /// <exception cref="ArgumentException"><paramref name="opType"/> is empty, or a FakeQuant attr has the wrong type (<see cref="FakeQuantAttrs.FromDictionary"/>).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="opType"/>, <paramref name="inputs"/> or one of the inputs is null.</exception>
     public NDArray[] Execute(string opType, IReadOnlyList<NDArray> inputs, IReadOnlyDictionary<string, object>? attrs = null)
     {
         (NDArray[] outputs, IReadOnlyDictionary<string, object> fullAttrs) = Run(opType, inputs, attrs);
