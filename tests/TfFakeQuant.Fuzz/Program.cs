@@ -23,9 +23,10 @@ internal static class Program
 {
     private static (string Name, int Weight, Action<FuzzContext> Run)[] Targets =
     [
-        ("op", 30, OpTargets.Execute),
-        ("span", 25, SpanTargets.Kernels),
-        ("graph", 20, GraphTargets.BuildAndRun),
+        ("op", 25, OpTargets.Execute),
+        ("span", 20, SpanTargets.Kernels),
+        ("graph", 15, GraphTargets.BuildAndRun),
+        ("eager", 10, EagerTargets.Execute),
         ("shape-functions", 10, OpTargets.ShapeFunctions),
         ("attrs", 6, OpTargets.Attrs),
         ("shapes", 6, OpTargets.ShapesAndSizes),
