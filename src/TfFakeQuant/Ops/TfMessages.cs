@@ -95,4 +95,16 @@ internal static class TfMessages
 
         return parts.Length == 1 ? $"({parts[0]},)" : $"({string.Join(", ", parts)})";
     }
+
+    // ---- eager gradient tape (TensorFlow Python's GradientTape and gradient registry) ----
+
+    /// <summary><c>GradientTape.gradient</c> called a second time on a non-persistent tape (a <c>RuntimeError</c>).</summary>
+    public const string NonPersistentTapeUsed =
+        "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)";
+
+    /// <summary><c>GradientTape.stop_recording</c> on a tape that is not recording (a <c>RuntimeError</c>).</summary>
+    public const string TapeNotRecording = "Trying to stop recording a tape which is not recording.";
+
+    /// <summary>The tape met an op with no gradient registration (a <c>LookupError</c> from the gradient registry).</summary>
+    public static string NoGradientRegistered(string opType) => $"gradient registry has no entry for: {opType}";
 }
