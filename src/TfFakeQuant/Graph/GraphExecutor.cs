@@ -576,8 +576,19 @@ public sealed class GraphExecutor
         }
     }
 
-    /// <summary>The element count, or <see cref="long.MaxValue"/> when it overflows 64 bits (a declared shape is untrusted).</summary>
-    private static long ElementCountOrMax(TensorShape shape)
+    private static FloatTensor Allocate(NodeDef def, TensorShape shape)
+    {
+        long count = ElementCount(shape);
+        if (count > Array.MaxLength)
+        {
+            throw new InvalidArgumentException($"Node '{def.Name}': a tensor of shape {shape} ({count} elements) is larger than one array can hold.");
+        }
+
+        return FloatTensor.Zeros(shape);
+    }
+
+    /// <summary>The element count of a fully defined shape; <see cref="long.MaxValue"/> when it overflows.</summary>
+    private static long ElementCount(TensorShape shape)
     {
         try
         {
@@ -589,24 +600,12 @@ public sealed class GraphExecutor
         }
     }
 
-    private static FloatTensor Allocate(NodeDef def, TensorShape shape)
-    {
-        long count = ElementCountOrMax(shape);
-
-        if (count > Array.MaxLength)
-        {
-            throw new InvalidArgumentException($"Node '{def.Name}': a tensor of shape {shape} ({count} elements) is larger than one array can hold.");
-        }
-
-        return FloatTensor.Zeros(shape);
-    }
-
     private static object DecodeConst(NodeDef def, TensorShape shape)
     {
         TensorProto t = def.Attr["value"].Tensor;
         if (t.Dtype == DataType.DtInt32)
         {
-            long n = ElementCountOrMax(shape);
+            long n = ElementCount(shape);
             if (n > 1 << 20)
             {
                 throw new InvalidArgumentException($"Const '{def.Name}': int32 constants of more than 2^20 elements are not supported.");
