@@ -74,6 +74,7 @@ internal static class Driver<S, TV>
     /// <c>(k·W + i) mod period</c>; the remainder (&lt; W elements) continues the same phase one lane
     /// at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardPattern(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, bool divide)
     {
         nuint w = (nuint)S.Count;
@@ -123,6 +124,7 @@ internal static class Driver<S, TV>
     /// loaded at the channel offset of a period-<c>d</c> table), then the last <c>d mod W</c> channels
     /// one lane at a time (no overlapping vector: in place, that would re-read written outputs).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardRows(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table)
     {
         nuint w = (nuint)S.Count;
@@ -157,6 +159,7 @@ internal static class Driver<S, TV>
     /// and run <c>q = o·C + c</c> (<c>inner</c> contiguous elements) belongs to channel <c>q mod C</c>.
     /// Lane = element of a run; the channel's constants are broadcast; scalar remainder per run.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ForwardRuns(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table)
     {
         nuint w = (nuint)S.Count;
@@ -192,6 +195,7 @@ internal static class Driver<S, TV>
     /// Input backprop only (ArgsGradient) over <c>[start, end)</c>, constants with
     /// <paramref name="period"/> as in <see cref="ForwardPattern"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackpropPattern(ref float g, ref float x, ref float bp, nuint start, nuint end, ref float table, nuint period)
     {
         nuint w = (nuint)S.Count;
@@ -222,6 +226,7 @@ internal static class Driver<S, TV>
     /// W and for any split of channels between threads. Channels past the last whole vector
     /// (<c>d mod W</c>, only in the last part) use the one-lane instantiation of the same code.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientColumns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint rows, nuint d, nuint c0, nuint c1, ref float table)
     {
@@ -288,6 +293,7 @@ internal static class Driver<S, TV>
     /// reordering them). The backprop may overwrite the gradients (in place): pass 1 reads each
     /// element before it writes it, pass 2 reads only the buffers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientPattern(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove)
     {
@@ -346,6 +352,7 @@ internal static class Driver<S, TV>
     /// (broadcast constants, lane = element of the run, backprop written, sum terms buffered) and
     /// pass 2 (the channel's two scalar chains continued over the buffer in order).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientRuns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float bufBelow, ref float bufAbove)
     {
