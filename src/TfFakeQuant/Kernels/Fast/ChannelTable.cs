@@ -30,36 +30,73 @@ internal static class ChannelTable
     /// </summary>
     public const int MaxPeriod = 1024;
 
-    /// <summary>Nudges every channel once (exactly <see cref="QuantRange.Nudge"/>) and fills <paramref name="table"/>.</summary>
-    public static void Fill(Span<float> table, int period, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange)
+    /// <summary>
+    /// Nudges every channel once (exactly <see cref="QuantRange.Nudge"/>) and fills
+    /// <paramref name="table"/>; with <paramref name="dazBounds"/> the bounds are stored as
+    /// <see cref="AdjustForDaz"/> gives them (gradient tables).
+    /// </summary>
+    /// <returns>Whether every channel <see cref="IsSafeForward"/>.</returns>
+    public static bool Fill(Span<float> table, int period, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange, bool dazBounds)
     {
         int channels = min.Length;
         float allOnes = BitConverter.Int32BitsToSingle(-1);
+        bool safe = true;
         for (int c = 0; c < channels; c++)
         {
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
+            safe &= IsSafeForward(q);
             for (int k = c; k < period; k += channels)
             {
-                Set(table, period, k, q, allOnes);
+                Set(table, period, k, q, allOnes, dazBounds);
             }
         }
+
+        return safe;
     }
 
     /// <summary>A per-tensor range replicated over <paramref name="period"/> entries.</summary>
-    public static void Fill(Span<float> table, int period, in QuantRange q)
+    /// <returns>Whether the range <see cref="IsSafeForward"/>.</returns>
+    public static bool Fill(Span<float> table, int period, in QuantRange q, bool dazBounds)
     {
         float allOnes = BitConverter.Int32BitsToSingle(-1);
         for (int k = 0; k < period; k++)
         {
-            Set(table, period, k, q, allOnes);
+            Set(table, period, k, q, allOnes, dazBounds);
         }
+
+        return IsSafeForward(q);
     }
 
+    /// <summary>
+    /// A range for which the forward's intermediate flushes after <c>c - nmin</c>, <c>u - qz</c>,
+    /// <c>+ 0.5</c> and <c>* scale</c> provably change nothing (see <c>Driver.Quantize</c>): the
+    /// zero-range case (output masked to +0), or <c>2^-30 ≤ scale ≤ 2^30</c> (so min &lt; max,
+    /// finite, zero point in range). Everything else (min &gt; max, NaN/Inf, tiny or huge ranges)
+    /// runs with every flush.
+    /// </summary>
+    public static bool IsSafeForward(in QuantRange q) =>
+        q.IsZeroRange || (q.Scale >= 9.31322575e-10f && q.Scale <= 1.07374182e9f);
+
+    /// <summary>
+    /// DAZ-adjusted comparison bounds. The nudged bounds are flushed, so each is 0 or normal. For a
+    /// normal bound, comparing x or flushed x gives the same answer (a subnormal lies strictly
+    /// between -2^-126 and 2^-126, on the same side of any normal bound as ±0). For a zero bound,
+    /// flushed x ≥ 0 ⟺ x ≥ -(2^-126 - 2^-149) and flushed x ≤ 0 ⟺ x ≤ 2^-126 - 2^-149 (and the
+    /// strict tests are their negations; NaN fails all). So the gradient compares the raw x with
+    /// these bounds and needs no flush of x.
+    /// </summary>
+    public static (float Lower, float Upper) AdjustForDaz(float nudgedMin, float nudgedMax) =>
+        (nudgedMin == 0f ? -LargestSubnormal : nudgedMin, nudgedMax == 0f ? LargestSubnormal : nudgedMax);
+
+    /// <summary>2^-126 - 2^-149, the largest subnormal float.</summary>
+    private static readonly float LargestSubnormal = BitConverter.Int32BitsToSingle(0x007FFFFF);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Set(Span<float> table, int period, int k, in QuantRange q, float allOnes)
+    private static void Set(Span<float> table, int period, int k, in QuantRange q, float allOnes, bool dazBounds)
     {
-        table[(NudgedMin * period) + k] = q.NudgedMin;
-        table[(NudgedMax * period) + k] = q.NudgedMax;
+        (float lower, float upper) = dazBounds ? AdjustForDaz(q.NudgedMin, q.NudgedMax) : (q.NudgedMin, q.NudgedMax);
+        table[(NudgedMin * period) + k] = lower;
+        table[(NudgedMax * period) + k] = upper;
         table[(InvScale * period) + k] = q.InvScale;
         table[(Scale * period) + k] = q.Scale;
         table[(QuantZero * period) + k] = q.QuantZero;

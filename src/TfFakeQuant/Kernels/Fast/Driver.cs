@@ -33,22 +33,57 @@ internal static class Driver<S, TV>
     /// <c>max(., lo)</c> as compare + select (so a NaN x stays NaN, and lo wins when lo &gt; hi),
     /// not Vector.Min/Max whose NaN rules differ. Zero-range lanes give +0 (<c>q &amp; ~zr</c>).
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="safe"/> (every channel of the call is a zero range or has
+    /// <c>2^-30 ≤ scale ≤ 2^30</c>, checked once per call) only two flushes are kept, on x and on
+    /// <c>u</c>; the other three cannot change a value: nudged bounds are 0 or integer multiples of
+    /// scale (so 0 or ≥ 2^-31 in magnitude, and nmin ≤ 0 ≤ nmax); (1) <c>cs = c - nmin</c> with c
+    /// ∈ {flushed x, nmin, nmax}: if nmin = 0 it is c itself (0 or normal); otherwise a nonzero
+    /// |cs| &lt; 2^-126 would need |c| ≥ 2^-31, making both operands multiples of 2^-54, so cs is 0
+    /// or ≥ 2^-54. (2) <c>a = u - qz</c> with u flushed and qz a non-negative integer: qz = 0 gives
+    /// u; otherwise a tiny nonzero a needs u ≥ 0.5, both multiples of 2^-25. (3) <c>a + 0.5</c>: a
+    /// tiny result needs a ≈ -0.5, a multiple of 2^-26. (4) <c>floor(.) * scale</c> is 0 or an
+    /// integer ≥ 1 times scale ≥ 2^-30. NaN/Inf pass through flushes unchanged.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Quantize(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr, bool divide)
+    public static TV Quantize(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr, bool divide, bool safe)
     {
         TV xf = S.Flush(x);
         TV t = S.Select(S.LessThan(nmax, xf), nmax, xf);
         TV c = S.Select(S.LessThan(t, nmin), nmin, t);
-        TV cs = S.Flush(S.Subtract(c, nmin));
+        TV cs = S.Subtract(c, nmin);
+        if (!safe)
+        {
+            cs = S.Flush(cs);
+        }
+
         TV u = S.Flush(divide ? S.Divide(cs, scale) : S.Multiply(cs, inv));
-        TV shifted = S.Flush(S.Add(S.Flush(S.Subtract(u, qz)), S.Broadcast(0.5f)));
-        TV y = S.Flush(S.Multiply(S.Floor(shifted), scale));
+        TV a = S.Subtract(u, qz);
+        if (!safe)
+        {
+            a = S.Flush(a);
+        }
+
+        TV shifted = S.Add(a, S.Broadcast(0.5f));
+        if (!safe)
+        {
+            shifted = S.Flush(shifted);
+        }
+
+        TV y = S.Multiply(S.Floor(shifted), scale);
+        if (!safe)
+        {
+            y = S.Flush(y);
+        }
+
         return S.AndNot(y, zr);
     }
 
     /// <summary>
     /// Gradient of one vector. Lane = one element. Masks: <c>inside = (nmin ≤ x) &amp; (x ≤ nmax)</c>,
-    /// <c>below = x &lt; nmin</c>, <c>above = nmax &lt; x</c> on flushed x (NaN: all false), each
+    /// <c>below = x &lt; nmin</c>, <c>above = nmax &lt; x</c> (NaN: all false). x is compared
+    /// unflushed against the DAZ-adjusted bounds of <see cref="ChannelTable.AdjustForDaz"/>, which
+    /// gives exactly the comparisons of flushed x against the nudged bounds. Each mask is
     /// <c>&amp; 1f</c> and multiplied into flushed g (so -g gives -0, NaN/Inf g gives NaN where
     /// excluded). Zero-range lanes: the raw gradient is passed through and both sum terms are +0
     /// (adding +0 to a sum that starts at +0 keeps it +0, as the reference's untouched sums).
@@ -58,7 +93,7 @@ internal static class Driver<S, TV>
     {
         TV one = S.Broadcast(1f);
         TV gf = S.Flush(g);
-        TV xf = S.Flush(x);
+        TV xf = x;
         TV inside = S.And(S.LessThanOrEqual(nmin, xf), S.LessThanOrEqual(xf, nmax));
         belowTerm = S.AndNot(S.Multiply(gf, S.And(S.LessThan(xf, nmin), one)), zr);
         aboveTerm = S.AndNot(S.Multiply(gf, S.And(S.LessThan(nmax, xf), one)), zr);
@@ -75,7 +110,7 @@ internal static class Driver<S, TV>
     /// at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardPattern(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, bool divide)
+    public static void ForwardPattern(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, bool divide, bool safe)
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -93,7 +128,7 @@ internal static class Driver<S, TV>
             TV scale = S.Load(ref tScale, 0), qz = S.Load(ref tQz, 0), zr = S.Load(ref tZr, 0);
             for (; k + w <= end; k += w)
             {
-                S.Store(Quantize(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr, divide), ref y, k);
+                S.Store(Quantize(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr, divide, safe), ref y, k);
             }
         }
         else
@@ -101,7 +136,7 @@ internal static class Driver<S, TV>
             for (; k + w <= end; k += w)
             {
                 TV v = Quantize(S.Load(ref x, k), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tInv, p),
-                    S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p), divide);
+                    S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p), divide, safe);
                 S.Store(v, ref y, k);
                 p += w;
                 if (p == period)
@@ -114,7 +149,7 @@ internal static class Driver<S, TV>
         for (; k < end; k++, p++)
         {
             Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p), Unsafe.Add(ref tMax, p),
-                Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p), divide);
+                Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p), divide, safe);
         }
     }
 
@@ -125,7 +160,7 @@ internal static class Driver<S, TV>
     /// one lane at a time (no overlapping vector: in place, that would re-read written outputs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRows(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table)
+    public static void ForwardRows(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table, bool safe)
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -142,14 +177,14 @@ internal static class Driver<S, TV>
             for (; c + w <= d; c += w)
             {
                 TV v = Quantize(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
-                    S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c), divide: false);
+                    S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c), divide: false, safe);
                 S.Store(v, ref yr, c);
             }
 
             for (; c < d; c++)
             {
                 Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c),
-                    Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c), false);
+                    Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c), false, safe);
             }
         }
     }
@@ -160,7 +195,7 @@ internal static class Driver<S, TV>
     /// Lane = element of a run; the channel's constants are broadcast; scalar remainder per run.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRuns(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table)
+    public static void ForwardRuns(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table, bool safe)
     {
         nuint w = (nuint)S.Count;
         for (nuint q = run0; q < run1; q++)
@@ -179,12 +214,12 @@ internal static class Driver<S, TV>
             nuint i = 0;
             for (; i + w <= inner; i += w)
             {
-                S.Store(Quantize(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr, false), ref yr, i);
+                S.Store(Quantize(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr, false, safe), ref yr, i);
             }
 
             for (; i < inner; i++)
             {
-                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr, false);
+                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr, false, safe);
             }
         }
     }
@@ -234,6 +269,34 @@ internal static class Driver<S, TV>
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * d);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
+        if (c1 - c0 > 3 * w)
+        {
+            // Wide rows: walk row-major (streaming memory order); the running sums live in
+            // sumMin/sumMax (L1) and each channel group is an independent chain, so the
+            // load-add-flush-store latency of one group overlaps the others'.
+            for (nuint r = 0; r < rows; r++)
+            {
+                nuint rowOff = r * d;
+                nuint c = c0;
+                for (; c + w <= c1; c += w)
+                {
+                    nuint off = rowOff + c;
+                    TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tZr, c),
+                        out TV below, out TV above);
+                    S.Store(b, ref bp, off);
+                    S.Store(S.Flush(S.Add(S.Load(ref sumMin, c), below)), ref sumMin, c);
+                    S.Store(S.Flush(S.Add(S.Load(ref sumMax, c), above)), ref sumMax, c);
+                }
+
+                if (c < c1)
+                {
+                    Driver<SimdScalar, float>.GradientColumnScalarRange(ref g, ref x, ref bp, ref sumMin, ref sumMax, r, d, c, c1, ref tMin, ref tMax, ref tZr);
+                }
+            }
+
+            return;
+        }
+
         nuint tileRows = Math.Max(1, (nuint)Tile / d);
         for (nuint r0 = 0; r0 < rows; r0 += tileRows)
         {
@@ -260,6 +323,21 @@ internal static class Driver<S, TV>
             {
                 Driver<SimdScalar, float>.GradientColumnScalar(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
             }
+        }
+    }
+
+    /// <summary>One row, channels <c>[c, c1)</c>, one lane (the row remainder of the row-major <see cref="GradientColumns"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientColumnScalarRange(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint r, nuint d, nuint c, nuint c1, ref float tMin, ref float tMax, ref float tZr)
+    {
+        for (; c < c1; c++)
+        {
+            nuint off = (r * d) + c;
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
+                Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c), Unsafe.Add(ref tZr, c), out float below, out float above);
+            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + below);
+            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + above);
         }
     }
 

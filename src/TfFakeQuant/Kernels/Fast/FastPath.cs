@@ -27,13 +27,13 @@ internal static unsafe class FastPath
 
         int period = Lanes;
         float* table = stackalloc float[ChannelTable.Rows * 16];
-        ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q);
+        bool safe = ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: false);
         fixed (float* px = inputs, py = outputs)
         {
             var run = new KernelRun
             {
                 Kind = DriverKind.ForwardPattern, X = px, Out = py, Table = table, Period = (nuint)period,
-                Elements = (nuint)inputs.Length, Divide = divide,
+                Elements = (nuint)inputs.Length, Divide = divide, Safe = safe,
             };
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
         }
@@ -49,7 +49,7 @@ internal static unsafe class FastPath
 
         int period = Lanes;
         float* table = stackalloc float[ChannelTable.Rows * 16];
-        ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q);
+        ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: true);
         fixed (float* pg = gradients, px = inputs, pb = backprops)
         {
             var run = new KernelRun
@@ -73,7 +73,7 @@ internal static unsafe class FastPath
         {
             int period = Lanes;
             float* table = stackalloc float[ChannelTable.Rows * 16];
-            ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q);
+            ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: true);
             fixed (float* pg = gradients, px = inputs, pb = backprops)
             {
                 var run = new KernelRun
@@ -118,7 +118,7 @@ internal static unsafe class FastPath
         Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
         try
         {
-            ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange);
+            run.Safe = ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: false);
             fixed (float* px = inputs, py = outputs, pt = table)
             {
                 run.X = px;
@@ -172,7 +172,7 @@ internal static unsafe class FastPath
         Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
         try
         {
-            ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange);
+            ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: true);
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
                 run.G = pg;

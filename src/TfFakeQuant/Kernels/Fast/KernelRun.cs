@@ -52,6 +52,9 @@ internal unsafe struct KernelRun
     public nuint Inner;
     public bool Divide;
 
+    /// <summary>Every channel passes <see cref="ChannelTable.IsSafeForward"/>: the forward may skip provably idle flushes.</summary>
+    public bool Safe;
+
     /// <summary>
     /// Elements below which a call stays on the calling thread. Measured on the 2-core AVX2 box
     /// (see README, Performance): handing one part to the thread pool and waiting costs a few
@@ -114,7 +117,7 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardPattern:
             {
                 (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
-                Driver<S, TV>.ForwardPattern(ref *X, ref *Out, s, e, ref *Table, Period, Divide);
+                Driver<S, TV>.ForwardPattern(ref *X, ref *Out, s, e, ref *Table, Period, Divide, Safe);
                 break;
             }
 
@@ -128,14 +131,14 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardRows:
             {
                 (nuint s, nuint e) = Split(Rows, 1, part, parts);
-                Driver<S, TV>.ForwardRows(ref *X, ref *Out, s, e, Channels, ref *Table);
+                Driver<S, TV>.ForwardRows(ref *X, ref *Out, s, e, Channels, ref *Table, Safe);
                 break;
             }
 
             case DriverKind.ForwardRuns:
             {
                 (nuint s, nuint e) = Split(Rows * Channels, 1, part, parts);
-                Driver<S, TV>.ForwardRuns(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                Driver<S, TV>.ForwardRuns(ref *X, ref *Out, s, e, Channels, Inner, ref *Table, Safe);
                 break;
             }
 
