@@ -236,6 +236,42 @@ public class FastKernelTests
         AssertBitwise(expected, actual, "backprops");
     }
 
+    [Test]
+    public void Sums_that_flush_to_negative_zero_then_meet_zero_terms_match_the_reference([Values(1, 2, 3, 5, 7, 8, 9, 17)] int d)
+    {
+        // -0 sums arise from 1.5e-38 + (-1.6e-38) (flushed); a following +0 term must turn them +0,
+        // a -0 term must keep them -0. Random mixes of such terms, below / inside / above.
+        float[] gs = [1.5e-38f, -1.6e-38f, -3e-38f, 3e-38f, -0f, 0f, 1f, -1f, 2e-38f, -2e-38f];
+        for (int seed = 0; seed < 200; seed++)
+        {
+            var rng = new Random(seed);
+            int rows = 1 + rng.Next(60);
+            float[] min = new float[d], max = new float[d];
+            Array.Fill(min, -1f);
+            Array.Fill(max, 1f);
+            float[] x = new float[rows * d], g = new float[rows * d];
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = rng.Next(3) switch { 0 => -5f, 1 => 0.25f, _ => 5f };
+                g[i] = gs[rng.Next(rng.Next(2) == 0 ? 6 : gs.Length)];
+            }
+
+            float[] expected = new float[x.Length], eMin = new float[d], eMax = new float[d];
+            FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
+            float[] actual = new float[x.Length], aMin = new float[d], aMax = new float[d];
+            FakeQuant.PerChannelGradient(g, x, min, max, 8, false, actual, aMin, aMax);
+            AssertBitwise(eMin, aMin, $"seed {seed}: backprop_wrt_min");
+            AssertBitwise(eMax, aMax, $"seed {seed}: backprop_wrt_max");
+            if (d == 1)
+            {
+                FakeQuantReference.VarsGradient(g, x, -1f, 1f, 8, false, expected, out float vMin, out float vMax);
+                FakeQuant.VarsGradient(g, x, -1f, 1f, 8, false, actual, out float wMin, out float wMax);
+                AssertBitwise(vMin, wMin, $"seed {seed}: VarsGradient min");
+                AssertBitwise(vMax, wMax, $"seed {seed}: VarsGradient max");
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ threads
 
     public static IEnumerable<TestCaseData> LargeShapes()

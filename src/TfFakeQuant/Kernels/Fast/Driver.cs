@@ -364,16 +364,20 @@ internal static class Driver<S, TV>
     /// <summary>
     /// Per-channel gradient, channel last, <c>d &lt; W</c> (also the per-tensor VarsGradient,
     /// <c>d = 1</c>): several rows per vector. Works in tiles of whole periods
-    /// (<paramref name="period"/> = lcm(d, W)); pass 1 is the pattern-vector elementwise part
-    /// (lane = element, constants from the period table): it writes the input backprop and stores
-    /// the two sum terms into the stack buffers; pass 2 adds each channel's terms from the buffers
-    /// in row order, one scalar chain per channel (the sums cannot be split across lanes without
-    /// reordering them). The backprop may overwrite the gradients (in place): pass 1 reads each
-    /// element before it writes it, pass 2 reads only the buffers.
+    /// (<paramref name="period"/> = lcm(d, W)). Pass 1 is the pattern-vector elementwise part
+    /// (lane = element, constants from the period table): it writes the input backprop, stores
+    /// the two sum terms into the stack buffers and, per vector, a bit mask of the lanes whose
+    /// term is not ±0 (below in bits 0..15, above in 16..31). Pass 2 continues each channel's
+    /// scalar chain <c>s = flush(s + term)</c> in element order over the nonzero terms only: adding
+    /// ±0 to a flushed sum s leaves it unchanged (s + ±0 = s for s ≠ 0, +0 + ±0 = +0) except when
+    /// s is -0 and the term +0, so while any channel's sum is -0 (rare: a flushed negative
+    /// subnormal, or -0 + -0) the vectors are processed densely, term by term. The sums cannot be
+    /// split across lanes without reordering them, hence the scalar chains. In place is safe: pass
+    /// 1 reads each element before writing it, pass 2 reads only the buffers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientPattern(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove)
+        nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove, ref uint masks)
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -386,14 +390,15 @@ internal static class Driver<S, TV>
             ref float gt = ref Unsafe.Add(ref g, k0);
             ref float xt = ref Unsafe.Add(ref x, k0);
             ref float bt = ref Unsafe.Add(ref bp, k0);
-            nuint p = 0, i = 0;
-            for (; i + w <= len; i += w)
+            nuint p = 0, i = 0, v = 0;
+            for (; i + w <= len; i += w, v++)
             {
                 TV b = Gradient(S.Load(ref gt, i), S.Load(ref xt, i), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tZr, p),
                     out TV below, out TV above);
                 S.Store(b, ref bt, i);
                 S.Store(below, ref bufBelow, i);
                 S.Store(above, ref bufAbove, i);
+                Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
                 p += w;
                 if (p == period)
                 {
@@ -401,25 +406,101 @@ internal static class Driver<S, TV>
                 }
             }
 
-            for (; i < len; i++, p++)
+            if (i < len)
             {
-                Unsafe.Add(ref bt, i) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, i), Unsafe.Add(ref xt, i),
-                    Unsafe.Add(ref tMin, p), Unsafe.Add(ref tMax, p), Unsafe.Add(ref tZr, p), out Unsafe.Add(ref bufBelow, i), out Unsafe.Add(ref bufAbove, i));
-            }
-
-            for (nuint c = 0; c < d; c++)
-            {
-                float sMin = Unsafe.Add(ref sumMin, c), sMax = Unsafe.Add(ref sumMax, c);
-                for (nuint j = c; j < len; j += d)
+                uint m = 0;
+                for (nuint lane = 0; i + lane < len; lane++)
                 {
-                    sMin = Subnormals.Flush(sMin + Unsafe.Add(ref bufBelow, j));
-                    sMax = Subnormals.Flush(sMax + Unsafe.Add(ref bufAbove, j));
+                    nuint j = i + lane;
+                    Unsafe.Add(ref bt, j) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j),
+                        Unsafe.Add(ref tMin, p + lane), Unsafe.Add(ref tMax, p + lane), Unsafe.Add(ref tZr, p + lane),
+                        out Unsafe.Add(ref bufBelow, j), out Unsafe.Add(ref bufAbove, j));
+                    m |= (SimdScalar.NonZeroBits(Unsafe.Add(ref bufBelow, j)) << (int)lane) | (SimdScalar.NonZeroBits(Unsafe.Add(ref bufAbove, j)) << (16 + (int)lane));
                 }
 
-                Unsafe.Add(ref sumMin, c) = sMin;
-                Unsafe.Add(ref sumMax, c) = sMax;
+                Unsafe.Add(ref masks, v) = m;
+                v++;
+            }
+
+            ChainSparse(ref sumMin, ref sumMax, d, len, v, w, ref bufBelow, ref bufAbove, ref masks);
+        }
+    }
+
+    /// <summary>Pass 2 of <see cref="GradientPattern"/> for one tile (tile start = channel 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainSparse(ref float sumMin, ref float sumMax, nuint d, nuint len, nuint vectors, nuint w,
+        ref float bufBelow, ref float bufAbove, ref uint masks)
+    {
+        bool anyNegativeZero = AnyNegativeZero(ref sumMin, ref sumMax, d);
+        for (nuint v = 0; v < vectors; v++)
+        {
+            uint m = Unsafe.Add(ref masks, v);
+            if (anyNegativeZero)
+            {
+                nuint end = Math.Min(len, (v + 1) * w);
+                for (nuint j = v * w; j < end; j++)
+                {
+                    nuint c = j % d;
+                    Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref bufBelow, j));
+                    Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref bufAbove, j));
+                }
+
+                anyNegativeZero = AnyNegativeZero(ref sumMin, ref sumMax, d);
+                continue;
+            }
+
+            if (m == 0)
+            {
+                continue;
+            }
+
+            nuint baseIndex = v * w, vectorEnd = Math.Min(len, baseIndex + w);
+            bool madeMin = ChainVector(ref sumMin, ref bufBelow, m & 0xFFFF, baseIndex, vectorEnd, d);
+            bool madeMax = ChainVector(ref sumMax, ref bufAbove, m >> 16, baseIndex, vectorEnd, d);
+            anyNegativeZero = madeMin | madeMax;
+        }
+    }
+
+    /// <summary>
+    /// One chain over one vector's terms: the nonzero ones (set bits, in lane order); if a sum
+    /// becomes -0, the rest of the vector is added term by term (zeros included), and true is
+    /// returned so that the caller stays dense until no sum is -0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ChainVector(ref float sums, ref float terms, uint bits, nuint baseIndex, nuint vectorEnd, nuint d)
+    {
+        for (; bits != 0; bits &= bits - 1)
+        {
+            nuint j = baseIndex + (nuint)System.Numerics.BitOperations.TrailingZeroCount(bits);
+            nuint c = d == 1 ? 0 : j % d;
+            float s = Subnormals.Flush(Unsafe.Add(ref sums, c) + Unsafe.Add(ref terms, j));
+            Unsafe.Add(ref sums, c) = s;
+            if (BitConverter.SingleToInt32Bits(s) == int.MinValue)
+            {
+                for (nuint k = j + 1; k < vectorEnd; k++)
+                {
+                    nuint ck = d == 1 ? 0 : k % d;
+                    Unsafe.Add(ref sums, ck) = Subnormals.Flush(Unsafe.Add(ref sums, ck) + Unsafe.Add(ref terms, k));
+                }
+
+                return true;
             }
         }
+
+        return false;
+    }
+
+    private static bool AnyNegativeZero(ref float sumMin, ref float sumMax, nuint d)
+    {
+        for (nuint c = 0; c < d; c++)
+        {
+            if (BitConverter.SingleToInt32Bits(Unsafe.Add(ref sumMin, c)) == int.MinValue || BitConverter.SingleToInt32Bits(Unsafe.Add(ref sumMax, c)) == int.MinValue)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -152,8 +152,9 @@ internal unsafe struct KernelRun
             case DriverKind.GradientPattern:
             {
                 float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
+                uint* masks = stackalloc uint[Driver<S, TV>.Tile];
                 Driver<S, TV>.GradientPattern(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
-                    ref buffers[0], ref buffers[Driver<S, TV>.Tile]);
+                    ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0]);
                 break;
             }
 

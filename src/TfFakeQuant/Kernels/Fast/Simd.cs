@@ -61,6 +61,9 @@ internal interface ISimd<TV>
     /// lanes and keeps their sign bit — exactly copysign(0, v).
     /// </summary>
     static abstract TV Flush(TV v);
+
+    /// <summary>Bit i set when lane i is not ±0 (NaN lanes count as nonzero).</summary>
+    static abstract uint NonZeroBits(TV v);
 }
 
 /// <summary>512-bit lanes (16 floats).</summary>
@@ -115,6 +118,10 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
         Vector512<float> tiny = Vector512.LessThan(v & magnitude, Vector512.Create(Subnormals.SmallestNormal));
         return Vector512.AndNot(v, tiny & magnitude);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(Vector512<float> v) =>
+        (uint)(~Vector512.Equals(v, Vector512<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector512<float>.Count) - 1));
 }
 
 /// <summary>256-bit lanes (8 floats).</summary>
@@ -169,6 +176,10 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
         Vector256<float> tiny = Vector256.LessThan(v & magnitude, Vector256.Create(Subnormals.SmallestNormal));
         return Vector256.AndNot(v, tiny & magnitude);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(Vector256<float> v) =>
+        (uint)(~Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector256<float>.Count) - 1));
 }
 
 /// <summary>128-bit lanes (4 floats).</summary>
@@ -223,6 +234,10 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
         Vector128<float> tiny = Vector128.LessThan(v & magnitude, Vector128.Create(Subnormals.SmallestNormal));
         return Vector128.AndNot(v, tiny & magnitude);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(Vector128<float> v) =>
+        (uint)(~Vector128.Equals(v, Vector128<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector128<float>.Count) - 1));
 }
 
 /// <summary>
@@ -277,6 +292,9 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Flush(float v) => Subnormals.Flush(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(float v) => v != 0f ? 1u : 0u;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Mask(bool b) => Bits(b ? AllOnes : 0);
