@@ -25,6 +25,9 @@ internal static class Driver<S, TV>
     /// <summary>Elements per gradient tile (buffers of this many floats live on the stack).</summary>
     public const int Tile = 2048;
 
+    /// <summary>Channels per block of the row-major gradient (its scratch is 2 × this many floats; a multiple of 16).</summary>
+    public const int ColumnBlock = 1024;
+
     // ---------------------------------------------------------------- element functions
 
     /// <summary>
@@ -263,7 +266,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientColumns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint rows, nuint d, nuint c0, nuint c1, ref float table)
+        nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch)
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -271,26 +274,46 @@ internal static class Driver<S, TV>
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
         if (c1 - c0 > 3 * w)
         {
-            // Wide rows: walk row-major (streaming memory order); the running sums live in
-            // sumMin/sumMax (L1) and each channel group is an independent chain, so the
-            // load-add-flush-store latency of one group overlaps the others'.
-            for (nuint r = 0; r < rows; r++)
+            // Wide rows: walk row-major (streaming memory order) over blocks of at most
+            // ColumnBlock channels; the block's running sums live in the caller's private stack
+            // scratch (L1, never shared with another thread's cache lines) and each channel group
+            // is an independent chain, so the load-add-flush-store latency of one group overlaps
+            // the others'. Per channel the order is still rows 0, 1, 2, …
+            for (nuint cb0 = c0; cb0 < c1; cb0 += ColumnBlock)
             {
-                nuint rowOff = r * d;
-                nuint c = c0;
-                for (; c + w <= c1; c += w)
+                nuint cb1 = Math.Min(c1, cb0 + ColumnBlock);
+                ref float accMin = ref Unsafe.Subtract(ref scratch, cb0);
+                ref float accMax = ref Unsafe.Subtract(ref Unsafe.Add(ref scratch, ColumnBlock), cb0);
+                for (nuint c = cb0; c < cb1; c++)
                 {
-                    nuint off = rowOff + c;
-                    TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tZr, c),
-                        out TV below, out TV above);
-                    S.Store(b, ref bp, off);
-                    S.Store(S.Flush(S.Add(S.Load(ref sumMin, c), below)), ref sumMin, c);
-                    S.Store(S.Flush(S.Add(S.Load(ref sumMax, c), above)), ref sumMax, c);
+                    Unsafe.Add(ref accMin, c) = Unsafe.Add(ref sumMin, c);
+                    Unsafe.Add(ref accMax, c) = Unsafe.Add(ref sumMax, c);
                 }
 
-                if (c < c1)
+                for (nuint r = 0; r < rows; r++)
                 {
-                    Driver<SimdScalar, float>.GradientColumnScalarRange(ref g, ref x, ref bp, ref sumMin, ref sumMax, r, d, c, c1, ref tMin, ref tMax, ref tZr);
+                    nuint rowOff = r * d;
+                    nuint c = cb0;
+                    for (; c + w <= cb1; c += w)
+                    {
+                        nuint off = rowOff + c;
+                        TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tZr, c),
+                            out TV below, out TV above);
+                        S.Store(b, ref bp, off);
+                        S.Store(S.Flush(S.Add(S.Load(ref accMin, c), below)), ref accMin, c);
+                        S.Store(S.Flush(S.Add(S.Load(ref accMax, c), above)), ref accMax, c);
+                    }
+
+                    if (c < cb1)
+                    {
+                        Driver<SimdScalar, float>.GradientColumnScalarRange(ref g, ref x, ref bp, ref accMin, ref accMax, r, d, c, cb1, ref tMin, ref tMax, ref tZr);
+                    }
+                }
+
+                for (nuint c = cb0; c < cb1; c++)
+                {
+                    Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref accMin, c);
+                    Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref accMax, c);
                 }
             }
 

@@ -145,7 +145,8 @@ internal unsafe struct KernelRun
             case DriverKind.GradientColumns:
             {
                 (nuint s, nuint e) = parts == 1 ? (0, Channels) : Split(Channels, Line, part, parts);
-                Driver<S, TV>.GradientColumns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table);
+                float* scratch = stackalloc float[2 * Driver<S, TV>.ColumnBlock];
+                Driver<S, TV>.GradientColumns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
                 break;
             }
 
