@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using TfFakeQuant.Quantization;
 
 namespace TfFakeQuant.Kernels.Fast;
@@ -400,7 +401,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientPattern(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove, ref uint masks)
+        nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -445,85 +446,123 @@ internal static class Driver<S, TV>
                 v++;
             }
 
-            ChainSparse(ref sumMin, ref sumMax, d, len, v, w, ref bufBelow, ref bufAbove, ref masks);
-        }
-    }
-
-    /// <summary>Pass 2 of <see cref="GradientPattern"/> for one tile (tile start = channel 0).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ChainSparse(ref float sumMin, ref float sumMax, nuint d, nuint len, nuint vectors, nuint w,
-        ref float bufBelow, ref float bufAbove, ref uint masks)
-    {
-        bool anyNegativeZero = AnyNegativeZero(ref sumMin, ref sumMax, d);
-        for (nuint v = 0; v < vectors; v++)
-        {
-            uint m = Unsafe.Add(ref masks, v);
-            if (anyNegativeZero)
-            {
-                nuint end = Math.Min(len, (v + 1) * w);
-                for (nuint j = v * w; j < end; j++)
-                {
-                    nuint c = j % d;
-                    Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref bufBelow, j));
-                    Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref bufAbove, j));
-                }
-
-                anyNegativeZero = AnyNegativeZero(ref sumMin, ref sumMax, d);
-                continue;
-            }
-
-            if (m == 0)
-            {
-                continue;
-            }
-
-            nuint baseIndex = v * w, vectorEnd = Math.Min(len, baseIndex + w);
-            bool madeMin = ChainVector(ref sumMin, ref bufBelow, m & 0xFFFF, baseIndex, vectorEnd, d);
-            bool madeMax = ChainVector(ref sumMax, ref bufAbove, m >> 16, baseIndex, vectorEnd, d);
-            anyNegativeZero = madeMin | madeMax;
+            ChainSparse(ref sumMin, ref sumMax, d, len, v, w, ref bufBelow, ref bufAbove, ref masks, ref positions);
         }
     }
 
     /// <summary>
-    /// One chain over one vector's terms: the nonzero ones (set bits, in lane order); if a sum
-    /// becomes -0, the rest of the vector is added term by term (zeros included), and true is
-    /// returned so that the caller stays dense until no sum is -0.
+    /// Pass 2 of <see cref="GradientPattern"/> for one tile (tile start = channel 0), for each of
+    /// the two chains: the positions of the nonzero terms are compacted in element order (a
+    /// 256-entry table of lane lists per mask byte, 8 positions stored at once), then each term is
+    /// added to its channel's sum. Skipping ±0 terms is exact except for the sign of a sum that ends
+    /// the tile at zero (s + ±0 = s for s ≠ 0; ±0 + v = v for the nonzero, never subnormal, terms;
+    /// only a final zero's sign can differ): a channel that ends the tile at -0 is recomputed term by
+    /// term from its saved start value. Branch-free except the loop bounds, so no mispredictions.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool ChainVector(ref float sums, ref float terms, uint bits, nuint baseIndex, nuint vectorEnd, nuint d)
+    private static void ChainSparse(ref float sumMin, ref float sumMax, nuint d, nuint len, nuint vectors, nuint w,
+        ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
     {
-        for (; bits != 0; bits &= bits - 1)
-        {
-            nuint j = baseIndex + (nuint)System.Numerics.BitOperations.TrailingZeroCount(bits);
-            nuint c = d == 1 ? 0 : j % d;
-            float s = Subnormals.Flush(Unsafe.Add(ref sums, c) + Unsafe.Add(ref terms, j));
-            Unsafe.Add(ref sums, c) = s;
-            if (BitConverter.SingleToInt32Bits(s) == int.MinValue)
-            {
-                for (nuint k = j + 1; k < vectorEnd; k++)
-                {
-                    nuint ck = d == 1 ? 0 : k % d;
-                    Unsafe.Add(ref sums, ck) = Subnormals.Flush(Unsafe.Add(ref sums, ck) + Unsafe.Add(ref terms, k));
-                }
-
-                return true;
-            }
-        }
-
-        return false;
+        ChainCompacted(ref sumMin, ref bufBelow, 0, d, len, vectors, w, ref masks, ref positions);
+        ChainCompacted(ref sumMax, ref bufAbove, 16, d, len, vectors, w, ref masks, ref positions);
     }
 
-    private static bool AnyNegativeZero(ref float sumMin, ref float sumMax, nuint d)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainCompacted(ref float sums, ref float terms, int shift, nuint d, nuint len, nuint vectors, nuint w,
+        ref uint masks, ref ushort positions)
     {
-        for (nuint c = 0; c < d; c++)
+        nuint count = 0;
+        ref Vector128<ushort> lut = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(LanePositions);
+        for (nuint v = 0; v < vectors; v++)
         {
-            if (BitConverter.SingleToInt32Bits(Unsafe.Add(ref sumMin, c)) == int.MinValue || BitConverter.SingleToInt32Bits(Unsafe.Add(ref sumMax, c)) == int.MinValue)
+            uint bits = (Unsafe.Add(ref masks, v) >> shift) & 0xFFFF;
+            ushort baseIndex = (ushort)(v * w);
+            uint low = bits & 0xFF;
+            (Unsafe.Add(ref lut, low) + Vector128.Create(baseIndex)).StoreUnsafe(ref positions, count);
+            count += (nuint)System.Numerics.BitOperations.PopCount(low);
+            if (w > 8)
             {
-                return true;
+                uint high = bits >> 8;
+                (Unsafe.Add(ref lut, high) + Vector128.Create((ushort)(baseIndex + 8))).StoreUnsafe(ref positions, count);
+                count += (nuint)System.Numerics.BitOperations.PopCount(high);
             }
         }
 
-        return false;
+        if (d == 1)
+        {
+            float s0 = sums, s = s0;
+            for (nuint t = 0; t < count; t++)
+            {
+                s = Subnormals.Flush(s + Unsafe.Add(ref terms, Unsafe.Add(ref positions, t)));
+            }
+
+            if (BitConverter.SingleToInt32Bits(s) == int.MinValue)
+            {
+                s = s0;
+                for (nuint j = 0; j < len; j++)
+                {
+                    s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
+                }
+            }
+
+            sums = s;
+            return;
+        }
+
+        // j mod d for j < 2^16 and d < 16 by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 is exact
+        // (the error j / 2^20 · d stays below 1/d's gap for these ranges).
+        uint magic = (uint)(((1u << 20) + d - 1) / d);
+        Span<float> start = stackalloc float[16];
+        for (nuint c = 0; c < d; c++)
+        {
+            start[(int)c] = Unsafe.Add(ref sums, c);
+        }
+
+        for (nuint t = 0; t < count; t++)
+        {
+            uint j = Unsafe.Add(ref positions, t);
+            nuint c = j - ((j * magic) >> 20) * (uint)d;
+            Unsafe.Add(ref sums, c) = Subnormals.Flush(Unsafe.Add(ref sums, c) + Unsafe.Add(ref terms, j));
+        }
+
+        for (nuint c = 0; c < d; c++)
+        {
+            if (BitConverter.SingleToInt32Bits(Unsafe.Add(ref sums, c)) == int.MinValue)
+            {
+                float s = start[(int)c];
+                for (nuint j = c; j < len; j += d)
+                {
+                    s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
+                }
+
+                Unsafe.Add(ref sums, c) = s;
+            }
+        }
+    }
+
+    /// <summary>For each byte mask, the positions of its set bits in ascending order (then zeros).</summary>
+    private static readonly Vector128<ushort>[] LanePositions = BuildLanePositions();
+
+    private static Vector128<ushort>[] BuildLanePositions()
+    {
+        var table = new Vector128<ushort>[256];
+        Span<ushort> lanes = stackalloc ushort[8];
+        for (int m = 0; m < 256; m++)
+        {
+            lanes.Clear();
+            int k = 0;
+            for (int b = 0; b < 8; b++)
+            {
+                if ((m & (1 << b)) != 0)
+                {
+                    lanes[k++] = (ushort)b;
+                }
+            }
+
+            table[m] = Vector128.Create<ushort>(lanes);
+        }
+
+        return table;
     }
 
     /// <summary>
