@@ -98,3 +98,22 @@ public class PerTensorBenchmarks
         return a + b;
     }
 }
+
+/// <summary>
+/// The small-call cost and allocations: a [3,3,16,16] per-channel gradient and forward (2,304
+/// elements, 16 channels), one thread. Run: <c>dotnet run -c Release --project tests/TfFakeQuant.Benchmarks -- --filter '*SmallCall*' --job short</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class SmallCallBenchmarks
+{
+    private readonly Shapes.Data _data = new("3x3x16x16");
+
+    [Benchmark]
+    public void Gradient() => _data.Gradient();
+
+    [Benchmark]
+    public void Forward() => _data.Forward();
+
+    [Benchmark(Baseline = true)]
+    public void Yardstick() => _data.Yardstick();
+}

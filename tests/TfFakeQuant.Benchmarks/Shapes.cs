@@ -77,9 +77,18 @@ public static class Shapes
         /// <summary>The bandwidth yardstick: two reads and one write over the same element count.</summary>
         public void Yardstick() => System.Numerics.Tensors.TensorPrimitives.Multiply(G, X, Out);
 
-        /// <summary>The yardstick on two threads: each multiplies one half (64-byte aligned split).</summary>
+        /// <summary>
+        /// The yardstick on two threads: each multiplies one half (64-byte aligned split); below the
+        /// kernels' crossover it stays on one thread, as the kernels do.
+        /// </summary>
         public void Yardstick2()
         {
+            if (X.Length < TfFakeQuant.Kernels.Fast.KernelRun.ParallelThreshold)
+            {
+                Yardstick();
+                return;
+            }
+
             int half = X.Length / 2 / 16 * 16;
             Parallel.Invoke(
                 () => System.Numerics.Tensors.TensorPrimitives.Multiply(G.AsSpan(0, half), X.AsSpan(0, half), Out.AsSpan(0, half)),

@@ -56,10 +56,12 @@ internal unsafe struct KernelRun
     public bool Safe;
 
     /// <summary>
-    /// Elements below which a call stays on the calling thread. Measured on the 2-core AVX2 box
-    /// (see README, Performance): handing one part to the thread pool and waiting costs a few
-    /// microseconds, about the time one thread needs for ~100K elements at memory bandwidth; at
-    /// 256K elements two threads start to win clearly.
+    /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
+    /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
+    /// one thread, the same order as handing a part to the thread pool and waiting for it on that
+    /// heavily shared machine (5-30 µs seen for the 2-thread yardstick on small shapes), so
+    /// splitting below ~256K elements cannot pay reliably. Not a finely resolved crossover: the
+    /// machine was too loaded to resolve it better.
     /// </summary>
     public const long ParallelThreshold = 1 << 18;
 
