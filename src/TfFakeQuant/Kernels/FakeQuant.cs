@@ -34,9 +34,12 @@ public static class FakeQuant
 
     /// <summary>
     /// Most threads one kernel call may use (default: <see cref="Environment.ProcessorCount"/>).
-    /// Calls on fewer than 262,144 elements always run on the calling thread. Results do not
-    /// depend on this value: elementwise work has no cross-element state, and range gradients are
-    /// split only across channels, each channel summed by one thread over all rows in row order.
+    /// Calls on fewer than 262,144 elements always run on the calling thread. Elementwise work
+    /// (forward ops, ArgsGradient) is split into blocks of rows; range gradients with the channel
+    /// on an inner axis are split across channels (each channel summed by one thread over all its
+    /// elements in order); channel-last and per-tensor range gradients run on one thread (their
+    /// sums are serial per channel, and splitting channels measured slower). Results do not depend
+    /// on this value.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
     public static int MaxDegreeOfParallelism

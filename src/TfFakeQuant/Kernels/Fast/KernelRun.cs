@@ -81,7 +81,12 @@ internal unsafe struct KernelRun
             DriverKind.ForwardPattern or DriverKind.BackpropPattern => Elements / (Period * Line),
             DriverKind.ForwardRows => Rows,
             DriverKind.ForwardRuns => Rows * Channels,
-            DriverKind.GradientColumns => Channels / Line, // whole cache lines of channels per part
+            // The channel-last gradient stays on one thread. Splitting its channels (exact: each
+            // channel's sums stay with one thread in row order; implemented by ColumnSplit) was
+            // measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
+            // even with part boundaries on 64-byte lines; rows cannot be split without reordering
+            // the sums. See README, Performance.
+            DriverKind.GradientColumns => 1,
             DriverKind.GradientRuns => Channels,
             _ => 1,
         };
@@ -146,7 +151,7 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientColumns:
             {
-                (nuint s, nuint e) = parts == 1 ? (0, Channels) : Split(Channels, Line, part, parts);
+                (nuint s, nuint e) = parts == 1 ? (0, Channels) : ColumnSplit(part, parts);
                 float* scratch = stackalloc float[2 * Driver<S, TV>.ColumnBlock];
                 Driver<S, TV>.GradientColumns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
                 break;
@@ -174,6 +179,21 @@ internal unsafe struct KernelRun
             default:
                 throw new InvalidOperationException($"Unknown driver {Kind}.");
         }
+    }
+
+    /// <summary>
+    /// Channel range of a part of the column-split gradient: boundaries at multiples of 16
+    /// channels shifted so that they fall on 64-byte line boundaries of the backprop buffer
+    /// (rows are whole lines here), so no cache line is written by two threads. Each channel's
+    /// sums stay with one thread, in row order, whatever the split.
+    /// </summary>
+    private readonly (nuint Start, nuint End) ColumnSplit(int part, int parts)
+    {
+        nuint shift = (nuint)((64 - ((nint)Out & 63)) & 63) / sizeof(float);
+        (nuint s, nuint e) = Split(Channels, Line, part, parts);
+        s = part == 0 ? 0 : Math.Min(Channels, s + shift);
+        e = part == parts - 1 ? Channels : Math.Min(Channels, e + shift);
+        return (s, e);
     }
 
     /// <summary>
