@@ -392,12 +392,11 @@ internal static class Driver<S, TV>
     /// (lane = element, constants from the period table): it writes the input backprop, stores
     /// the two sum terms into the stack buffers and, per vector, a bit mask of the lanes whose
     /// term is not ±0 (below in bits 0..15, above in 16..31). Pass 2 continues each channel's
-    /// scalar chain <c>s = flush(s + term)</c> in element order over the nonzero terms only: adding
-    /// ±0 to a flushed sum s leaves it unchanged (s + ±0 = s for s ≠ 0, +0 + ±0 = +0) except when
-    /// s is -0 and the term +0, so while any channel's sum is -0 (rare: a flushed negative
-    /// subnormal, or -0 + -0) the vectors are processed densely, term by term. The sums cannot be
-    /// split across lanes without reordering them, hence the scalar chains. In place is safe: pass
-    /// 1 reads each element before writing it, pass 2 reads only the buffers.
+    /// scalar chain <c>s = flush(s + term)</c> in element order over the nonzero terms only (see
+    /// <c>ChainCompacted</c> for why that is exact, and the -0 case it recomputes). The sums
+    /// cannot be split across lanes without reordering them, hence the scalar chains. In place is
+    /// safe: pass 1 reads each element before writing it, pass 2 reads only the buffers. The
+    /// remainder of a tile (&lt; W elements) runs the same element function one lane at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientPattern(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
@@ -509,8 +508,9 @@ internal static class Driver<S, TV>
             return;
         }
 
-        // j mod d for j < 2^16 and d < 16 by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 is exact
-        // (the error j / 2^20 · d stays below 1/d's gap for these ranges).
+        // j mod d by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 equals j / d for every
+        // j < 2^16 and 2 ≤ d < 16 (checked exhaustively); here j < Tile = 2048, so the 32-bit
+        // product stays below 2^31.
         uint magic = (uint)(((1u << 20) + d - 1) / d);
         Span<float> start = stackalloc float[16];
         for (nuint c = 0; c < d; c++)
