@@ -84,8 +84,10 @@ internal unsafe struct KernelRun
             // The channel-last gradient stays on one thread. Splitting its channels (exact: each
             // channel's sums stay with one thread in row order; implemented by ColumnSplit) was
             // measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
-            // even with part boundaries on 64-byte lines; rows cannot be split without reordering
-            // the sums. See README, Performance.
+            // even with part boundaries on 64-byte lines — and equally slow when the two parts
+            // ran one after the other on the calling thread, so the cost is the half-row access
+            // pattern (each part streams every row with gaps), not the threads. Rows cannot be
+            // split without reordering the sums. See README, Performance.
             DriverKind.GradientColumns => 1,
             DriverKind.GradientRuns => Channels,
             _ => 1,
