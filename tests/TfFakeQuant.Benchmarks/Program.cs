@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using TfFakeQuant.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args.Contains("--quick"))
+{
+    return QuickMode.Run(args);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(QuickMode).Assembly).Run(args);
+return 0;

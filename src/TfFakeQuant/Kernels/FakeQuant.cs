@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using TfFakeQuant.Kernels.Fast;
 using TfFakeQuant.Ops;
 using TfFakeQuant.Quantization;
 
@@ -16,6 +18,109 @@ namespace TfFakeQuant.Kernels;
 /// </remarks>
 public static class FakeQuant
 {
+    private static int s_maxDegreeOfParallelism = Environment.ProcessorCount;
+
+    /// <summary>
+    /// The SIMD width, in bits, the kernels use in this process: 512, 256 or 128 when
+    /// <c>Vector512</c> / <c>Vector256</c> / <c>Vector128</c> report hardware acceleration (in
+    /// that order of preference; <c>DOTNET_PreferredVectorBitWidth</c> lowers it), 0 when no
+    /// hardware intrinsics are available (<c>DOTNET_EnableHWIntrinsic=0</c>): then the same
+    /// drivers run one lane at a time. Results are bitwise identical at every width.
+    /// </summary>
+    public static int ActiveVectorWidthBits { get; } =
+        Vector512.IsHardwareAccelerated ? 512 :
+        Vector256.IsHardwareAccelerated ? 256 :
+        Vector128.IsHardwareAccelerated ? 128 : 0;
+
+    /// <summary>
+    /// Most threads one kernel call may use (default: <see cref="Environment.ProcessorCount"/>).
+    /// Calls on fewer than 262,144 elements always run on the calling thread. Elementwise work
+    /// (forward ops, ArgsGradient) is split into blocks of rows; range gradients with the channel
+    /// on an inner axis are split across channels (each channel summed by one thread over all its
+    /// elements in order); channel-last and per-tensor range gradients run on one thread (their
+    /// sums are serial per channel, and splitting channels measured slower). Results do not depend
+    /// on this value.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
+    public static int MaxDegreeOfParallelism
+    {
+        get => Volatile.Read(ref s_maxDegreeOfParallelism);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            Volatile.Write(ref s_maxDegreeOfParallelism, value);
+        }
+    }
+
+    /// <summary>
+    /// FakeQuantWithMinMaxVarsPerChannel with the channel on any axis of a row-major tensor of
+    /// <paramref name="shape"/> (no transposes): each element is quantized with the TF-nudged
+    /// range of its index along <paramref name="axis"/>. <c>axis = -1</c> (the last) is
+    /// TensorFlow's op; any other axis equals transposing that axis last, running the op and
+    /// transposing back. Formula and edge cases as <see cref="PerChannel(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, bool, Span{float})"/>.
+    /// </summary>
+    /// <param name="inputs">Row-major values, <c>product(shape)</c> of them.</param>
+    /// <param name="shape">Dimensions, rank ≥ 1, each ≥ 0.</param>
+    /// <param name="axis">Channel axis, <c>-rank ≤ axis &lt; rank</c> (negative counts from the end).</param>
+    /// <param name="min">Per-channel minimum, <c>shape[axis]</c> values.</param>
+    /// <param name="max">Per-channel maximum, same length.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <param name="outputs">Same length as <paramref name="inputs"/>; may be its memory.</param>
+    /// <exception cref="ArgumentException">Bad shape or axis, lengths inconsistent, or buffers overlap.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numBits"/> outside 2..16.</exception>
+    public static void PerChannel(ReadOnlySpan<float> inputs, ReadOnlySpan<long> shape, int axis, ReadOnlySpan<float> min, ReadOnlySpan<float> max,
+        int numBits, bool narrowRange, Span<float> outputs)
+    {
+        SpanGuard.NumBits(numBits);
+        (long outer, int channels, long inner) = SpanGuard.Axis(shape, axis, inputs.Length, min.Length, max.Length);
+        SpanGuard.SameLength(inputs.Length, outputs.Length, nameof(outputs));
+        SpanGuard.OutputOf(outputs, inputs, nameof(outputs));
+        SpanGuard.Disjoint(outputs, min, nameof(outputs));
+        SpanGuard.Disjoint(outputs, max, nameof(outputs));
+        FastPath.PerChannelForward(inputs, min, max, numBits, narrowRange, outputs, outer, channels, inner);
+    }
+
+    /// <summary>
+    /// FakeQuantWithMinMaxVarsPerChannelGradient with the channel on any axis (no transposes).
+    /// Each channel's <c>backprop_wrt_min/max</c> sums its elements in the row order of the
+    /// transposed (channel-last) view, i.e. in memory order of that channel's elements, with
+    /// flushed partial sums — bitwise what TensorFlow's op gives on the transposed tensor.
+    /// </summary>
+    /// <param name="gradients">Row-major upstream gradients.</param>
+    /// <param name="inputs">Forward inputs, same length, <c>product(shape)</c>.</param>
+    /// <param name="shape">Dimensions, rank ≥ 1, each ≥ 0.</param>
+    /// <param name="axis">Channel axis, <c>-rank ≤ axis &lt; rank</c>.</param>
+    /// <param name="min">Per-channel minimum, <c>shape[axis]</c> values.</param>
+    /// <param name="max">Per-channel maximum, same length.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <param name="backpropsWrtInput">Same length as the inputs; may be the memory of <paramref name="gradients"/> or <paramref name="inputs"/>.</param>
+    /// <param name="backpropWrtMin">One value per channel.</param>
+    /// <param name="backpropWrtMax">One value per channel.</param>
+    /// <exception cref="ArgumentException">Bad shape or axis, lengths inconsistent, or buffers overlap.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="numBits"/> outside 2..16.</exception>
+    public static void PerChannelGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<long> shape, int axis,
+        ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange,
+        Span<float> backpropsWrtInput, Span<float> backpropWrtMin, Span<float> backpropWrtMax)
+    {
+        SpanGuard.NumBits(numBits);
+        (long outer, int channels, long inner) = SpanGuard.Axis(shape, axis, inputs.Length, min.Length, max.Length);
+        SpanGuard.SameLength(inputs.Length, gradients.Length, nameof(gradients));
+        SpanGuard.SameLength(inputs.Length, backpropsWrtInput.Length, nameof(backpropsWrtInput));
+        SpanGuard.SameLength(channels, backpropWrtMin.Length, nameof(backpropWrtMin));
+        SpanGuard.SameLength(channels, backpropWrtMax.Length, nameof(backpropWrtMax));
+        SpanGuard.OutputOf(backpropsWrtInput, gradients, nameof(backpropsWrtInput));
+        SpanGuard.OutputOf(backpropsWrtInput, inputs, nameof(backpropsWrtInput));
+        SpanGuard.Disjoint(backpropsWrtInput, min, nameof(backpropsWrtInput));
+        SpanGuard.Disjoint(backpropsWrtInput, max, nameof(backpropsWrtInput));
+        SpanGuard.Disjoint(backpropWrtMin, backpropWrtMax, nameof(backpropWrtMax));
+        SpanGuard.DisjointFromAll(backpropWrtMin, nameof(backpropWrtMin), gradients, inputs, min, max, backpropsWrtInput);
+        SpanGuard.DisjointFromAll(backpropWrtMax, nameof(backpropWrtMax), gradients, inputs, min, max, backpropsWrtInput);
+        FastPath.PerChannelGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax,
+            outer, channels, inner);
+    }
+
     /// <summary>
     /// FakeQuantWithMinMaxArgs: <c>out = floor((clamp(x) - nudged_min) * inv_scale - quant_zero + 0.5) * scale</c>.
     /// NaN inputs give NaN.
@@ -34,7 +139,7 @@ public static class FakeQuant
         SpanGuard.NumBits(numBits);
         SpanGuard.SameLength(inputs.Length, outputs.Length, nameof(outputs));
         SpanGuard.OutputOf(outputs, inputs, nameof(outputs));
-        FakeQuantReference.Args(inputs, min, max, numBits, narrowRange, outputs);
+        FastPath.PerTensorForward(inputs, QuantRange.Nudge(min, max, numBits, narrowRange), divide: false, outputs);
     }
 
     /// <summary>FakeQuantWithMinMaxArgsGradient: <c>backprops = g * (nudged_min &lt;= x &lt;= nudged_max)</c> (a multiply).</summary>
@@ -55,12 +160,12 @@ public static class FakeQuant
         SpanGuard.SameLength(gradients.Length, backprops.Length, nameof(backprops));
         SpanGuard.OutputOf(backprops, gradients, nameof(backprops));
         SpanGuard.OutputOf(backprops, inputs, nameof(backprops));
-        FakeQuantReference.ArgsGradient(gradients, inputs, min, max, numBits, narrowRange, backprops);
+        FastPath.PerTensorBackprop(gradients, inputs, QuantRange.Nudge(min, max, numBits, narrowRange), backprops);
     }
 
     /// <summary>
     /// FakeQuantWithMinMaxVars: per-tensor forward; divides by scale (<c>(c - nudged_min) / scale</c>),
-    /// so ties can differ from <see cref="PerChannel"/>. <c>min == max == 0</c> gives +0 everywhere.
+    /// so ties can differ from <see cref="PerChannel(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, int, bool, Span{float})"/>. <c>min == max == 0</c> gives +0 everywhere.
     /// <c>min &gt; max</c> is accepted, as in TensorFlow.
     /// </summary>
     /// <param name="inputs">Input values.</param>
@@ -76,7 +181,7 @@ public static class FakeQuant
         SpanGuard.NumBits(numBits);
         SpanGuard.SameLength(inputs.Length, outputs.Length, nameof(outputs));
         SpanGuard.OutputOf(outputs, inputs, nameof(outputs));
-        FakeQuantReference.Vars(inputs, min, max, numBits, narrowRange, outputs);
+        FastPath.PerTensorForward(inputs, QuantRange.Nudge(min, max, numBits, narrowRange), divide: true, outputs);
     }
 
     /// <summary>
@@ -103,7 +208,7 @@ public static class FakeQuant
         SpanGuard.SameLength(gradients.Length, backpropsWrtInput.Length, nameof(backpropsWrtInput));
         SpanGuard.OutputOf(backpropsWrtInput, gradients, nameof(backpropsWrtInput));
         SpanGuard.OutputOf(backpropsWrtInput, inputs, nameof(backpropsWrtInput));
-        FakeQuantReference.VarsGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, out backpropWrtMin, out backpropWrtMax);
+        FastPath.PerTensorGradient(gradients, inputs, QuantRange.Nudge(min, max, numBits, narrowRange), backpropsWrtInput, out backpropWrtMin, out backpropWrtMax);
     }
 
     /// <summary>
@@ -126,7 +231,8 @@ public static class FakeQuant
         SpanGuard.OutputOf(outputs, inputs, nameof(outputs));
         SpanGuard.Disjoint(outputs, min, nameof(outputs));
         SpanGuard.Disjoint(outputs, max, nameof(outputs));
-        FakeQuantReference.PerChannel(inputs, min, max, numBits, narrowRange, outputs);
+        int channels = min.Length;
+        FastPath.PerChannelForward(inputs, min, max, numBits, narrowRange, outputs, channels == 0 ? 0 : inputs.Length / channels, channels, 1);
     }
 
     /// <summary>
@@ -162,7 +268,8 @@ public static class FakeQuant
         SpanGuard.Disjoint(backpropWrtMin, backpropWrtMax, nameof(backpropWrtMax));
         SpanGuard.DisjointFromAll(backpropWrtMin, nameof(backpropWrtMin), gradients, inputs, min, max, backpropsWrtInput);
         SpanGuard.DisjointFromAll(backpropWrtMax, nameof(backpropWrtMax), gradients, inputs, min, max, backpropsWrtInput);
-        FakeQuantReference.PerChannelGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax);
+        FastPath.PerChannelGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax,
+            channels == 0 ? 0 : inputs.Length / channels, channels, 1);
     }
 }
 
@@ -199,6 +306,65 @@ internal static class SpanGuard
         }
 
         return minLength;
+    }
+
+    /// <summary>
+    /// Validates a shape and channel axis for the axis overloads; returns the
+    /// <c>[outer, channels, inner]</c> view. A negative axis counts from the end (python style).
+    /// </summary>
+    public static (long Outer, int Channels, long Inner) Axis(ReadOnlySpan<long> shape, int axis, int length, int minLength, int maxLength)
+    {
+        int rank = shape.Length;
+        if (rank == 0)
+        {
+            Throw("The per-channel ops need a shape of rank at least 1, got rank 0.", nameof(shape));
+        }
+
+        if (axis < -rank || axis >= rank)
+        {
+            Throw($"Axis {axis} is out of range for a tensor of rank {rank} (valid: {-rank} to {rank - 1}).", nameof(axis));
+        }
+
+        int a = axis < 0 ? axis + rank : axis;
+        long outer = 1, inner = 1, total = 1;
+        bool zero = false;
+        for (int i = 0; i < rank; i++)
+        {
+            long dim = shape[i];
+            if (dim < 0)
+            {
+                Throw($"Dimension {i} of the shape is negative ({dim}).", nameof(shape));
+            }
+
+            zero |= dim == 0;
+            total = zero ? 0 : (total > int.MaxValue ? total : total * dim);
+            if (i < a)
+            {
+                outer = zero ? 0 : Math.Min(outer * dim, (long)int.MaxValue + 1);
+            }
+            else if (i > a)
+            {
+                inner = inner * Math.Min(dim, (long)int.MaxValue + 1);
+                inner = Math.Min(inner, (long)int.MaxValue + 1);
+            }
+        }
+
+        if (total != length)
+        {
+            Throw($"The shape holds {(total > int.MaxValue ? "more than int.MaxValue" : total.ToString(System.Globalization.CultureInfo.InvariantCulture))} elements but the input has {length}.", nameof(shape));
+        }
+
+        if (minLength != maxLength)
+        {
+            Throw($"min and max must have the same length, got {minLength} and {maxLength}.", "max");
+        }
+
+        if (shape[a] != minLength)
+        {
+            Throw($"min has {minLength} values but dimension {a} (the channel axis) is {shape[a]}.", "min");
+        }
+
+        return (outer, minLength, inner);
     }
 
     public static void SameLength(int expected, int actual, string paramName)

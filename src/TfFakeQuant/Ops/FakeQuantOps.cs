@@ -183,6 +183,107 @@ public static class FakeQuantOps
         return (r[0], r[1], r[2]);
     }
 
+    /// <summary>
+    /// FakeQuantWithMinMaxVarsPerChannel with the channel on any axis (an extension of the
+    /// TensorFlow op, which always uses the last axis): equal to moving <paramref name="axis"/>
+    /// last, running the op and moving it back, without transposing. Checks in TensorFlow's order
+    /// with its texts: <c>num_bits</c>, rank ≥ 1, then (after the axis) min/max rank 1 and size
+    /// <c>shape[axis]</c>.
+    /// </summary>
+    /// <param name="inputs">Rank ≥ 1.</param>
+    /// <param name="min">Shape [<c>inputs.shape[axis]</c>].</param>
+    /// <param name="max">Same shape as <paramref name="min"/>.</param>
+    /// <param name="axis">Channel axis, <c>-rank ≤ axis &lt; rank</c>; -1 is TensorFlow's op.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>The fake-quantized tensor.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    /// <exception cref="ArgumentException">The axis is out of range.</exception>
+    public static FloatTensor PerChannel(FloatTensor inputs, FloatTensor min, FloatTensor max, int axis, int numBits, bool narrowRange)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(min);
+        ArgumentNullException.ThrowIfNull(max);
+        int bits = KernelChecks.CheckNumBits(numBits);
+        CheckAxisShapes(inputs.Shape, min.Shape, max.Shape, axis);
+        var y = FloatTensor.Zeros(inputs.Shape);
+        FakeQuant.PerChannel(inputs.Span, inputs.Shape.Dims, axis, min.Span, max.Span, bits, narrowRange, y.Span);
+        return y;
+    }
+
+    /// <summary>
+    /// FakeQuantWithMinMaxVarsPerChannelGradient with the channel on any axis: equal to the
+    /// TensorFlow op on the tensors with <paramref name="axis"/> moved last (each channel's range
+    /// gradients sum its elements in that view's row order). Checks in TensorFlow's order with its
+    /// texts: <c>num_bits</c>, <c>gradient and input must be the same size</c>, rank ≥ 1, then
+    /// min/max rank 1 and size.
+    /// </summary>
+    /// <param name="gradients">Upstream gradients.</param>
+    /// <param name="inputs">Forward inputs, same shape, rank ≥ 1.</param>
+    /// <param name="min">Shape [<c>inputs.shape[axis]</c>].</param>
+    /// <param name="max">Same shape as <paramref name="min"/>.</param>
+    /// <param name="axis">Channel axis, <c>-rank ≤ axis &lt; rank</c>; -1 is TensorFlow's op.</param>
+    /// <param name="numBits">Bit width, 2..16.</param>
+    /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
+    /// <returns>Input backprops and the two per-channel range gradients.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    /// <exception cref="ArgumentException">The axis is out of range.</exception>
+    public static (FloatTensor BackpropsWrtInput, FloatTensor BackpropWrtMin, FloatTensor BackpropWrtMax) PerChannelGradient(FloatTensor gradients,
+        FloatTensor inputs, FloatTensor min, FloatTensor max, int axis, int numBits, bool narrowRange)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(min);
+        ArgumentNullException.ThrowIfNull(max);
+        int bits = KernelChecks.CheckNumBits(numBits);
+        if (!gradients.Shape.Equals(inputs.Shape))
+        {
+            throw new InvalidArgumentException(TfMessages.GradientInputSameSize);
+        }
+
+        CheckAxisShapes(inputs.Shape, min.Shape, max.Shape, axis);
+        var dx = FloatTensor.Zeros(inputs.Shape);
+        var dMin = FloatTensor.Zeros(min.Shape);
+        var dMax = FloatTensor.Zeros(min.Shape);
+        FakeQuant.PerChannelGradient(gradients.Span, inputs.Span, inputs.Shape.Dims, axis, min.Span, max.Span, bits, narrowRange, dx.Span, dMin.Span, dMax.Span);
+        return (dx, dMin, dMax);
+    }
+
+    /// <summary>The per-channel kernel checks with the channel dimension at <paramref name="axis"/>.</summary>
+    private static void CheckAxisShapes(TensorShape inputs, TensorShape min, TensorShape max, int axis)
+    {
+        if (inputs.Rank == 0)
+        {
+            throw new InvalidArgumentException(TfMessages.RankAtLeast(1, 0));
+        }
+
+        if (axis < -inputs.Rank || axis >= inputs.Rank)
+        {
+            throw new ArgumentException($"Axis {axis} is out of range for a tensor of rank {inputs.Rank} (valid: {-inputs.Rank} to {inputs.Rank - 1}).", nameof(axis));
+        }
+
+        long depth = inputs[axis < 0 ? axis + inputs.Rank : axis];
+        if (min.Rank != 1)
+        {
+            throw new InvalidArgumentException(TfMessages.RangeRank("min", 1, min.Rank));
+        }
+
+        if (min[0] != depth)
+        {
+            throw new InvalidArgumentException(TfMessages.RangeSize("min", depth, min[0]));
+        }
+
+        if (max.Rank != 1)
+        {
+            throw new InvalidArgumentException(TfMessages.RangeRank("max", 1, max.Rank));
+        }
+
+        if (max[0] != depth)
+        {
+            throw new InvalidArgumentException(TfMessages.RangeSize("max", depth, max[0]));
+        }
+    }
+
     // ---- NumSharp overloads ----
 
     /// <summary>Converts a NumSharp array to a float32 <see cref="FloatTensor"/> (copying; other dtypes are converted).</summary>

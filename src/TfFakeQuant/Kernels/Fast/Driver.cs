@@ -1,0 +1,623 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using TfFakeQuant.Quantization;
+
+namespace TfFakeQuant.Kernels.Fast;
+
+/// <summary>
+/// The vectorized drivers, written once for any lane count <c>W = S.Count</c> (16, 8, 4 or 1).
+/// Every element goes through exactly the float operations of <see cref="FakeQuantReference"/>,
+/// in the same order, each result flushed with <c>S.Flush</c> where the reference flushes; masks
+/// are turned into <c>1f / +0f</c> (<c>mask &amp; 1f</c>) and applied by multiplication, as the
+/// reference does. Remainders always go through the <em>same</em> inline element functions
+/// instantiated with <see cref="SimdScalar"/> (one lane), so the tail is the scalar reference.
+/// </summary>
+/// <remarks>
+/// Products <c>g * mask</c> are not flushed: <c>g</c> is already flushed (0 or |g| ≥ 2^-126, or
+/// Inf/NaN) and the mask is 0 or 1, so the product is <c>g</c>, ±0 or NaN, never subnormal
+/// (the reference's flush of it is a no-op). All other flushes are kept.
+/// </remarks>
+/// <typeparam name="S">The lane operations.</typeparam>
+/// <typeparam name="TV">The vector type.</typeparam>
+internal static class Driver<S, TV>
+    where S : struct, ISimd<TV>
+    where TV : struct
+{
+    /// <summary>Elements per gradient tile (buffers of this many floats live on the stack).</summary>
+    public const int Tile = 2048;
+
+    /// <summary>Channels per block of the row-major gradient (its scratch is 2 × this many floats; a multiple of 16).</summary>
+    public const int ColumnBlock = 1024;
+
+    // ---------------------------------------------------------------- element functions
+
+    /// <summary>
+    /// Forward of one vector. Lane = one element; <paramref name="nmin"/> .. <paramref name="zr"/>
+    /// hold the constants of that element's channel. Clamp is Eigen's <c>min(x, hi)</c> then
+    /// <c>max(., lo)</c> as compare + select (so a NaN x stays NaN, and lo wins when lo &gt; hi),
+    /// not Vector.Min/Max whose NaN rules differ. Zero-range lanes give +0 (<c>q &amp; ~zr</c>).
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="safe"/> (every channel of the call is a zero range or has
+    /// <c>2^-30 ≤ scale ≤ 2^30</c>, checked once per call) only two flushes are kept, on x and on
+    /// <c>u</c>; the other three cannot change a value: nudged bounds are 0 or integer multiples of
+    /// scale (so 0 or ≥ 2^-31 in magnitude, and nmin ≤ 0 ≤ nmax); (1) <c>cs = c - nmin</c> with c
+    /// ∈ {flushed x, nmin, nmax}: if nmin = 0 it is c itself (0 or normal); otherwise a nonzero
+    /// |cs| &lt; 2^-126 would need |c| ≥ 2^-31, making both operands multiples of 2^-54, so cs is 0
+    /// or ≥ 2^-54. (2) <c>a = u - qz</c> with u flushed and qz a non-negative integer: qz = 0 gives
+    /// u; otherwise a tiny nonzero a needs u ≥ 0.5, both multiples of 2^-25. (3) <c>a + 0.5</c>: a
+    /// tiny result needs a ≈ -0.5, a multiple of 2^-26. (4) <c>floor(.) * scale</c> is 0 or an
+    /// integer ≥ 1 times scale ≥ 2^-30. NaN/Inf pass through flushes unchanged.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Quantize(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr, bool divide, bool safe)
+    {
+        TV xf = S.Flush(x);
+        TV t = S.Select(S.LessThan(nmax, xf), nmax, xf);
+        TV c = S.Select(S.LessThan(t, nmin), nmin, t);
+        TV cs = S.Subtract(c, nmin);
+        if (!safe)
+        {
+            cs = S.Flush(cs);
+        }
+
+        TV u = S.Flush(divide ? S.Divide(cs, scale) : S.Multiply(cs, inv));
+        TV a = S.Subtract(u, qz);
+        if (!safe)
+        {
+            a = S.Flush(a);
+        }
+
+        TV shifted = S.Add(a, S.Broadcast(0.5f));
+        if (!safe)
+        {
+            shifted = S.Flush(shifted);
+        }
+
+        TV y = S.Multiply(S.Floor(shifted), scale);
+        if (!safe)
+        {
+            y = S.Flush(y);
+        }
+
+        return S.AndNot(y, zr);
+    }
+
+    /// <summary>
+    /// Gradient of one vector. Lane = one element. Masks: <c>inside = (nmin ≤ x) &amp; (x ≤ nmax)</c>,
+    /// <c>below = x &lt; nmin</c>, <c>above = nmax &lt; x</c> (NaN: all false). x is compared
+    /// unflushed against the DAZ-adjusted bounds of <see cref="ChannelTable.AdjustForDaz"/>, which
+    /// gives exactly the comparisons of flushed x against the nudged bounds. Each mask is
+    /// <c>&amp; 1f</c> and multiplied into flushed g (so -g gives -0, NaN/Inf g gives NaN where
+    /// excluded). Zero-range lanes: the raw gradient is passed through and both sum terms are +0
+    /// (adding +0 to a sum that starts at +0 keeps it +0, as the reference's untouched sums).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Gradient(TV g, TV x, TV nmin, TV nmax, TV zr, out TV belowTerm, out TV aboveTerm)
+    {
+        TV one = S.Broadcast(1f);
+        TV gf = S.Flush(g);
+        TV xf = x;
+        TV inside = S.And(S.LessThanOrEqual(nmin, xf), S.LessThanOrEqual(xf, nmax));
+        belowTerm = S.AndNot(S.Multiply(gf, S.And(S.LessThan(xf, nmin), one)), zr);
+        aboveTerm = S.AndNot(S.Multiply(gf, S.And(S.LessThan(nmax, xf), one)), zr);
+        return S.Select(zr, g, S.Multiply(gf, S.And(inside, one)));
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    /// <summary>
+    /// Forward over elements <c>[start, end)</c> of a stream whose constants repeat with
+    /// <paramref name="period"/> (a multiple of W; <paramref name="start"/> a multiple of it).
+    /// Lane i of vector k holds element k·W+i and loads the constants of table entry
+    /// <c>(k·W + i) mod period</c>; the remainder (&lt; W elements) continues the same phase one lane
+    /// at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardPattern(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, bool divide, bool safe)
+    {
+        nuint w = (nuint)S.Count;
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
+        ref float tInv = ref Unsafe.Add(ref table, ChannelTable.InvScale * period);
+        ref float tScale = ref Unsafe.Add(ref table, ChannelTable.Scale * period);
+        ref float tQz = ref Unsafe.Add(ref table, ChannelTable.QuantZero * period);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
+        nuint p = 0;
+        nuint k = start;
+        if (period == w)
+        {
+            // One channel per lane position never changes: hoist the constants.
+            TV nmin = S.Load(ref tMin, 0), nmax = S.Load(ref tMax, 0), inv = S.Load(ref tInv, 0);
+            TV scale = S.Load(ref tScale, 0), qz = S.Load(ref tQz, 0), zr = S.Load(ref tZr, 0);
+            for (; k + w <= end; k += w)
+            {
+                S.Store(Quantize(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr, divide, safe), ref y, k);
+            }
+        }
+        else
+        {
+            for (; k + w <= end; k += w)
+            {
+                TV v = Quantize(S.Load(ref x, k), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tInv, p),
+                    S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p), divide, safe);
+                S.Store(v, ref y, k);
+                p += w;
+                if (p == period)
+                {
+                    p = 0;
+                }
+            }
+        }
+
+        for (; k < end; k++, p++)
+        {
+            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p), Unsafe.Add(ref tMax, p),
+                Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p), divide, safe);
+        }
+    }
+
+    /// <summary>
+    /// Per-channel forward over rows <c>[row0, row1)</c> of a <c>[rows, d]</c> matrix when the pattern
+    /// period would be too long: per row, lane = channel for <c>⌊d/W⌋</c> whole vectors (constants
+    /// loaded at the channel offset of a period-<c>d</c> table), then the last <c>d mod W</c> channels
+    /// one lane at a time (no overlapping vector: in place, that would re-read written outputs).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardRows(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table, bool safe)
+    {
+        nuint w = (nuint)S.Count;
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * d);
+        ref float tInv = ref Unsafe.Add(ref table, ChannelTable.InvScale * d);
+        ref float tScale = ref Unsafe.Add(ref table, ChannelTable.Scale * d);
+        ref float tQz = ref Unsafe.Add(ref table, ChannelTable.QuantZero * d);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
+        for (nuint r = row0; r < row1; r++)
+        {
+            ref float xr = ref Unsafe.Add(ref x, r * d);
+            ref float yr = ref Unsafe.Add(ref y, r * d);
+            nuint c = 0;
+            for (; c + w <= d; c += w)
+            {
+                TV v = Quantize(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
+                    S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c), divide: false, safe);
+                S.Store(v, ref yr, c);
+            }
+
+            for (; c < d; c++)
+            {
+                Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c),
+                    Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c), false, safe);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per-channel forward with the channel on an inner axis: the data is <c>[outer, C, inner]</c>
+    /// and run <c>q = o·C + c</c> (<c>inner</c> contiguous elements) belongs to channel <c>q mod C</c>.
+    /// Lane = element of a run; the channel's constants are broadcast; scalar remainder per run.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardRuns(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table, bool safe)
+    {
+        nuint w = (nuint)S.Count;
+        for (nuint q = run0; q < run1; q++)
+        {
+            nuint c = q % channels;
+            float sMin = Unsafe.Add(ref table, (ChannelTable.NudgedMin * channels) + c);
+            float sMax = Unsafe.Add(ref table, (ChannelTable.NudgedMax * channels) + c);
+            float sInv = Unsafe.Add(ref table, (ChannelTable.InvScale * channels) + c);
+            float sScale = Unsafe.Add(ref table, (ChannelTable.Scale * channels) + c);
+            float sQz = Unsafe.Add(ref table, (ChannelTable.QuantZero * channels) + c);
+            float sZr = Unsafe.Add(ref table, (ChannelTable.ZeroRange * channels) + c);
+            TV nmin = S.Broadcast(sMin), nmax = S.Broadcast(sMax), inv = S.Broadcast(sInv);
+            TV scale = S.Broadcast(sScale), qz = S.Broadcast(sQz), zr = S.Broadcast(sZr);
+            ref float xr = ref Unsafe.Add(ref x, q * inner);
+            ref float yr = ref Unsafe.Add(ref y, q * inner);
+            nuint i = 0;
+            for (; i + w <= inner; i += w)
+            {
+                S.Store(Quantize(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr, false, safe), ref yr, i);
+            }
+
+            for (; i < inner; i++)
+            {
+                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr, false, safe);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- gradients
+
+    /// <summary>
+    /// Input backprop only (ArgsGradient) over <c>[start, end)</c>, constants with
+    /// <paramref name="period"/> as in <see cref="ForwardPattern"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BackpropPattern(ref float g, ref float x, ref float bp, nuint start, nuint end, ref float table, nuint period)
+    {
+        nuint w = (nuint)S.Count;
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
+        TV nmin = S.Load(ref tMin, 0), nmax = S.Load(ref tMax, 0), zr = S.Load(ref tZr, 0);
+        nuint k = start;
+        for (; k + w <= end; k += w)
+        {
+            S.Store(Gradient(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, out _, out _), ref bp, k);
+        }
+
+        for (nuint p = 0; k < end; k++, p++)
+        {
+            Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
+                Unsafe.Add(ref tMin, p), Unsafe.Add(ref tMax, p), Unsafe.Add(ref tZr, p), out _, out _);
+        }
+    }
+
+    /// <summary>
+    /// Per-channel gradient, channel last, <c>d ≥ W</c>: lane = channel. For channels
+    /// <c>[c0, c1)</c> (<paramref name="c0"/> a multiple of W) the rows are walked in tiles of
+    /// <c>R = max(1, Tile/d)</c> rows; inside a tile, for each group of W channels the two running
+    /// sums stay in registers while the tile's rows are visited <em>in order</em>, and go back to
+    /// <paramref name="sumMin"/>/<paramref name="sumMax"/> between tiles. So every channel's sum is
+    /// the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, … — bitwise equal at any
+    /// W and for any split of channels between threads. Channels past the last whole vector
+    /// (<c>d mod W</c>, only in the last part) use the one-lane instantiation of the same code.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GradientColumns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch)
+    {
+        nuint w = (nuint)S.Count;
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * d);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
+        if (c1 - c0 > 3 * w)
+        {
+            // Wide rows: walk row-major (streaming memory order) over blocks of at most
+            // ColumnBlock channels; the block's running sums live in the caller's private stack
+            // scratch (L1, never shared with another thread's cache lines) and each channel group
+            // is an independent chain, so the load-add-flush-store latency of one group overlaps
+            // the others'. Per channel the order is still rows 0, 1, 2, …
+            for (nuint cb0 = c0; cb0 < c1; cb0 += ColumnBlock)
+            {
+                nuint cb1 = Math.Min(c1, cb0 + ColumnBlock);
+                ref float accMin = ref Unsafe.Subtract(ref scratch, cb0);
+                ref float accMax = ref Unsafe.Subtract(ref Unsafe.Add(ref scratch, ColumnBlock), cb0);
+                for (nuint c = cb0; c < cb1; c++)
+                {
+                    Unsafe.Add(ref accMin, c) = Unsafe.Add(ref sumMin, c);
+                    Unsafe.Add(ref accMax, c) = Unsafe.Add(ref sumMax, c);
+                }
+
+                for (nuint r = 0; r < rows; r++)
+                {
+                    nuint rowOff = r * d;
+                    nuint c = cb0;
+                    for (; c + w <= cb1; c += w)
+                    {
+                        nuint off = rowOff + c;
+                        TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tZr, c),
+                            out TV below, out TV above);
+                        S.Store(b, ref bp, off);
+                        S.Store(S.Flush(S.Add(S.Load(ref accMin, c), below)), ref accMin, c);
+                        S.Store(S.Flush(S.Add(S.Load(ref accMax, c), above)), ref accMax, c);
+                    }
+
+                    if (c < cb1)
+                    {
+                        Driver<SimdScalar, float>.GradientColumnScalarRange(ref g, ref x, ref bp, ref accMin, ref accMax, r, d, c, cb1, ref tMin, ref tMax, ref tZr);
+                    }
+                }
+
+                for (nuint c = cb0; c < cb1; c++)
+                {
+                    Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref accMin, c);
+                    Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref accMax, c);
+                }
+            }
+
+            return;
+        }
+
+        nuint tileRows = Math.Max(1, (nuint)Tile / d);
+        for (nuint r0 = 0; r0 < rows; r0 += tileRows)
+        {
+            nuint r1 = Math.Min(rows, r0 + tileRows);
+            nuint c = c0;
+            for (; c + w <= c1; c += w)
+            {
+                TV nmin = S.Load(ref tMin, c), nmax = S.Load(ref tMax, c), zr = S.Load(ref tZr, c);
+                TV sMin = S.Load(ref sumMin, c), sMax = S.Load(ref sumMax, c);
+                nuint off = (r0 * d) + c;
+                for (nuint r = r0; r < r1; r++, off += d)
+                {
+                    TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, out TV below, out TV above);
+                    S.Store(b, ref bp, off);
+                    sMin = S.Flush(S.Add(sMin, below));
+                    sMax = S.Flush(S.Add(sMax, above));
+                }
+
+                S.Store(sMin, ref sumMin, c);
+                S.Store(sMax, ref sumMax, c);
+            }
+
+            for (; c < c1; c++)
+            {
+                Driver<SimdScalar, float>.GradientColumnScalar(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
+            }
+        }
+    }
+
+    /// <summary>One row, channels <c>[c, c1)</c>, one lane (the row remainder of the row-major <see cref="GradientColumns"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientColumnScalarRange(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint r, nuint d, nuint c, nuint c1, ref float tMin, ref float tMax, ref float tZr)
+    {
+        for (; c < c1; c++)
+        {
+            nuint off = (r * d) + c;
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
+                Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c), Unsafe.Add(ref tZr, c), out float below, out float above);
+            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + below);
+            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + above);
+        }
+    }
+
+    /// <summary>One channel, rows <c>[r0, r1)</c>, one lane (the remainder of <see cref="GradientColumns"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientColumnScalar(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint r0, nuint r1, nuint d, nuint c, ref float tMin, ref float tMax, ref float tZr)
+    {
+        float nmin = Unsafe.Add(ref tMin, c), nmax = Unsafe.Add(ref tMax, c), zr = Unsafe.Add(ref tZr, c);
+        float sMin = Unsafe.Add(ref sumMin, c), sMax = Unsafe.Add(ref sumMax, c);
+        nuint off = (r0 * d) + c;
+        for (nuint r = r0; r < r1; r++, off += d)
+        {
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
+                out float below, out float above);
+            sMin = Subnormals.Flush(sMin + below);
+            sMax = Subnormals.Flush(sMax + above);
+        }
+
+        Unsafe.Add(ref sumMin, c) = sMin;
+        Unsafe.Add(ref sumMax, c) = sMax;
+    }
+
+    /// <summary>
+    /// Per-channel gradient, channel last, <c>d &lt; W</c> (also the per-tensor VarsGradient,
+    /// <c>d = 1</c>): several rows per vector. Works in tiles of whole periods
+    /// (<paramref name="period"/> = lcm(d, W)). Pass 1 is the pattern-vector elementwise part
+    /// (lane = element, constants from the period table): it writes the input backprop, stores
+    /// the two sum terms into the stack buffers and, per vector, a bit mask of the lanes whose
+    /// term is not ±0 (below in bits 0..15, above in 16..31). Pass 2 continues each channel's
+    /// scalar chain <c>s = flush(s + term)</c> in element order over the nonzero terms only (see
+    /// <c>ChainCompacted</c> for why that is exact, and the -0 case it recomputes). The sums
+    /// cannot be split across lanes without reordering them, hence the scalar chains. In place is
+    /// safe: pass 1 reads each element before writing it, pass 2 reads only the buffers. The
+    /// remainder of a tile (&lt; W elements) runs the same element function one lane at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GradientPattern(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
+    {
+        nuint w = (nuint)S.Count;
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
+        nuint tile = period * Math.Max(1, (nuint)Tile / period);
+        for (nuint k0 = 0; k0 < n; k0 += tile)
+        {
+            nuint len = Math.Min(tile, n - k0);
+            ref float gt = ref Unsafe.Add(ref g, k0);
+            ref float xt = ref Unsafe.Add(ref x, k0);
+            ref float bt = ref Unsafe.Add(ref bp, k0);
+            nuint p = 0, i = 0, v = 0;
+            for (; i + w <= len; i += w, v++)
+            {
+                TV b = Gradient(S.Load(ref gt, i), S.Load(ref xt, i), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tZr, p),
+                    out TV below, out TV above);
+                S.Store(b, ref bt, i);
+                S.Store(below, ref bufBelow, i);
+                S.Store(above, ref bufAbove, i);
+                Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
+                p += w;
+                if (p == period)
+                {
+                    p = 0;
+                }
+            }
+
+            if (i < len)
+            {
+                uint m = 0;
+                for (nuint lane = 0; i + lane < len; lane++)
+                {
+                    nuint j = i + lane;
+                    Unsafe.Add(ref bt, j) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j),
+                        Unsafe.Add(ref tMin, p + lane), Unsafe.Add(ref tMax, p + lane), Unsafe.Add(ref tZr, p + lane),
+                        out Unsafe.Add(ref bufBelow, j), out Unsafe.Add(ref bufAbove, j));
+                    m |= (SimdScalar.NonZeroBits(Unsafe.Add(ref bufBelow, j)) << (int)lane) | (SimdScalar.NonZeroBits(Unsafe.Add(ref bufAbove, j)) << (16 + (int)lane));
+                }
+
+                Unsafe.Add(ref masks, v) = m;
+                v++;
+            }
+
+            ChainSparse(ref sumMin, ref sumMax, d, len, v, w, ref bufBelow, ref bufAbove, ref masks, ref positions);
+        }
+    }
+
+    /// <summary>
+    /// Pass 2 of <see cref="GradientPattern"/> for one tile (tile start = channel 0), for each of
+    /// the two chains: the positions of the nonzero terms are compacted in element order (a
+    /// 256-entry table of lane lists per mask byte, 8 positions stored at once), then each term is
+    /// added to its channel's sum. Skipping ±0 terms is exact except for the sign of a sum that ends
+    /// the tile at zero (s + ±0 = s for s ≠ 0; ±0 + v = v for the nonzero, never subnormal, terms;
+    /// only a final zero's sign can differ): a channel that ends the tile at -0 is recomputed term by
+    /// term from its saved start value. Branch-free except the loop bounds, so no mispredictions.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainSparse(ref float sumMin, ref float sumMax, nuint d, nuint len, nuint vectors, nuint w,
+        ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
+    {
+        ChainCompacted(ref sumMin, ref bufBelow, 0, d, len, vectors, w, ref masks, ref positions);
+        ChainCompacted(ref sumMax, ref bufAbove, 16, d, len, vectors, w, ref masks, ref positions);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainCompacted(ref float sums, ref float terms, int shift, nuint d, nuint len, nuint vectors, nuint w,
+        ref uint masks, ref ushort positions)
+    {
+        nuint count = 0;
+        ref Vector128<ushort> lut = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(LanePositions);
+        for (nuint v = 0; v < vectors; v++)
+        {
+            uint bits = (Unsafe.Add(ref masks, v) >> shift) & 0xFFFF;
+            ushort baseIndex = (ushort)(v * w);
+            uint low = bits & 0xFF;
+            (Unsafe.Add(ref lut, low) + Vector128.Create(baseIndex)).StoreUnsafe(ref positions, count);
+            count += (nuint)System.Numerics.BitOperations.PopCount(low);
+            if (w > 8)
+            {
+                uint high = bits >> 8;
+                (Unsafe.Add(ref lut, high) + Vector128.Create((ushort)(baseIndex + 8))).StoreUnsafe(ref positions, count);
+                count += (nuint)System.Numerics.BitOperations.PopCount(high);
+            }
+        }
+
+        if (d == 1)
+        {
+            float s0 = sums, s = s0;
+            for (nuint t = 0; t < count; t++)
+            {
+                s = Subnormals.Flush(s + Unsafe.Add(ref terms, Unsafe.Add(ref positions, t)));
+            }
+
+            if (BitConverter.SingleToInt32Bits(s) == int.MinValue)
+            {
+                s = s0;
+                for (nuint j = 0; j < len; j++)
+                {
+                    s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
+                }
+            }
+
+            sums = s;
+            return;
+        }
+
+        // j mod d by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 equals j / d for every
+        // j < 2^16 and 2 ≤ d < 16 (checked exhaustively); here j < Tile = 2048, so the 32-bit
+        // product stays below 2^31.
+        uint magic = (uint)(((1u << 20) + d - 1) / d);
+        Span<float> start = stackalloc float[16];
+        for (nuint c = 0; c < d; c++)
+        {
+            start[(int)c] = Unsafe.Add(ref sums, c);
+        }
+
+        for (nuint t = 0; t < count; t++)
+        {
+            uint j = Unsafe.Add(ref positions, t);
+            nuint c = j - ((j * magic) >> 20) * (uint)d;
+            Unsafe.Add(ref sums, c) = Subnormals.Flush(Unsafe.Add(ref sums, c) + Unsafe.Add(ref terms, j));
+        }
+
+        for (nuint c = 0; c < d; c++)
+        {
+            if (BitConverter.SingleToInt32Bits(Unsafe.Add(ref sums, c)) == int.MinValue)
+            {
+                float s = start[(int)c];
+                for (nuint j = c; j < len; j += d)
+                {
+                    s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
+                }
+
+                Unsafe.Add(ref sums, c) = s;
+            }
+        }
+    }
+
+    /// <summary>For each byte mask, the positions of its set bits in ascending order (then zeros).</summary>
+    private static readonly Vector128<ushort>[] LanePositions = BuildLanePositions();
+
+    private static Vector128<ushort>[] BuildLanePositions()
+    {
+        var table = new Vector128<ushort>[256];
+        Span<ushort> lanes = stackalloc ushort[8];
+        for (int m = 0; m < 256; m++)
+        {
+            lanes.Clear();
+            int k = 0;
+            for (int b = 0; b < 8; b++)
+            {
+                if ((m & (1 << b)) != 0)
+                {
+                    lanes[k++] = (ushort)b;
+                }
+            }
+
+            table[m] = Vector128.Create<ushort>(lanes);
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// Per-channel gradient with the channel on an inner axis (<c>[outer, C, inner]</c>), channels
+    /// <c>[c0, c1)</c>. The transposed view's row order for channel c is (o, i) lexicographic,
+    /// which is exactly memory order within the channel's runs: for o = 0.., the run at
+    /// <c>(o·C + c)·inner</c>. Each run (in pieces of at most <see cref="Tile"/>) goes through pass 1
+    /// (broadcast constants, lane = element of the run, backprop written, sum terms buffered) and
+    /// pass 2 (the channel's two scalar chains continued over the buffer in order).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GradientRuns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float bufBelow, ref float bufAbove)
+    {
+        nuint w = (nuint)S.Count;
+        for (nuint o = 0; o < outer; o++)
+        {
+            for (nuint c = c0; c < c1; c++)
+            {
+                float fMin = Unsafe.Add(ref table, (ChannelTable.NudgedMin * channels) + c);
+                float fMax = Unsafe.Add(ref table, (ChannelTable.NudgedMax * channels) + c);
+                float fZr = Unsafe.Add(ref table, (ChannelTable.ZeroRange * channels) + c);
+                TV nmin = S.Broadcast(fMin), nmax = S.Broadcast(fMax), zr = S.Broadcast(fZr);
+                float sMin = Unsafe.Add(ref sumMin, c), sMax = Unsafe.Add(ref sumMax, c);
+                nuint runStart = ((o * channels) + c) * inner;
+                for (nuint j0 = 0; j0 < inner; j0 += Tile)
+                {
+                    nuint len = Math.Min((nuint)Tile, inner - j0);
+                    ref float gt = ref Unsafe.Add(ref g, runStart + j0);
+                    ref float xt = ref Unsafe.Add(ref x, runStart + j0);
+                    ref float bt = ref Unsafe.Add(ref bp, runStart + j0);
+                    nuint i = 0;
+                    for (; i + w <= len; i += w)
+                    {
+                        S.Store(Gradient(S.Load(ref gt, i), S.Load(ref xt, i), nmin, nmax, zr, out TV below, out TV above), ref bt, i);
+                        S.Store(below, ref bufBelow, i);
+                        S.Store(above, ref bufAbove, i);
+                    }
+
+                    for (; i < len; i++)
+                    {
+                        Unsafe.Add(ref bt, i) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, i), Unsafe.Add(ref xt, i), fMin, fMax, fZr,
+                            out Unsafe.Add(ref bufBelow, i), out Unsafe.Add(ref bufAbove, i));
+                    }
+
+                    for (nuint j = 0; j < len; j++)
+                    {
+                        sMin = Subnormals.Flush(sMin + Unsafe.Add(ref bufBelow, j));
+                        sMax = Subnormals.Flush(sMax + Unsafe.Add(ref bufAbove, j));
+                    }
+                }
+
+                Unsafe.Add(ref sumMin, c) = sMin;
+                Unsafe.Add(ref sumMax, c) = sMax;
+            }
+        }
+    }
+}

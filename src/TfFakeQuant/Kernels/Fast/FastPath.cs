@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using TfFakeQuant.Quantization;
+
+namespace TfFakeQuant.Kernels.Fast;
+
+/// <summary>
+/// Chooses the driver for a checked span call, builds its constants table (nudging once per
+/// channel), pins the spans and runs it (see <see cref="KernelRun"/> and <see cref="PartRunner"/>).
+/// Tables up to <see cref="ChannelTable.MaxPeriod"/> entries live on the stack; larger ones are
+/// rented from <see cref="ArrayPool{T}.Shared"/> (no garbage).
+/// </summary>
+internal static unsafe class FastPath
+{
+    private const int StackTable = ChannelTable.Rows * ChannelTable.MaxPeriod;
+
+    /// <summary>Lanes of the active width (1 when no hardware intrinsics are used).</summary>
+    private static int Lanes => FakeQuant.ActiveVectorWidthBits == 0 ? 1 : FakeQuant.ActiveVectorWidthBits / 32;
+
+    [SkipLocalsInit]
+    public static void PerTensorForward(ReadOnlySpan<float> inputs, in QuantRange q, bool divide, Span<float> outputs)
+    {
+        if (inputs.IsEmpty)
+        {
+            return;
+        }
+
+        int period = Lanes;
+        float* table = stackalloc float[ChannelTable.Rows * 16];
+        bool safe = ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: false);
+        fixed (float* px = inputs, py = outputs)
+        {
+            var run = new KernelRun
+            {
+                Kind = DriverKind.ForwardPattern, X = px, Out = py, Table = table, Period = (nuint)period,
+                Elements = (nuint)inputs.Length, Divide = divide, Safe = safe,
+            };
+            PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+        }
+    }
+
+    [SkipLocalsInit]
+    public static void PerTensorBackprop(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, in QuantRange q, Span<float> backprops)
+    {
+        if (inputs.IsEmpty)
+        {
+            return;
+        }
+
+        int period = Lanes;
+        float* table = stackalloc float[ChannelTable.Rows * 16];
+        ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: true);
+        fixed (float* pg = gradients, px = inputs, pb = backprops)
+        {
+            var run = new KernelRun
+            {
+                Kind = DriverKind.BackpropPattern, G = pg, X = px, Out = pb, Table = table, Period = (nuint)period,
+                Elements = (nuint)inputs.Length,
+            };
+            PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>VarsGradient: the per-channel gradient with one channel (sums in element order).</summary>
+    [SkipLocalsInit]
+    public static void PerTensorGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, in QuantRange q, Span<float> backprops,
+        out float sumMin, out float sumMax)
+    {
+        float* sums = stackalloc float[2];
+        sums[0] = 0f;
+        sums[1] = 0f;
+        if (!inputs.IsEmpty)
+        {
+            int period = Lanes;
+            float* table = stackalloc float[ChannelTable.Rows * 16];
+            ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: true);
+            fixed (float* pg = gradients, px = inputs, pb = backprops)
+            {
+                var run = new KernelRun
+                {
+                    Kind = DriverKind.GradientPattern, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
+                    Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1,
+                };
+                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+            }
+        }
+
+        sumMin = sums[0];
+        sumMax = sums[1];
+    }
+
+    /// <summary>Per-channel forward over <c>[outer, channels, inner]</c> (<c>inner = 1</c>: channel last).</summary>
+    [SkipLocalsInit]
+    public static void PerChannelForward(ReadOnlySpan<float> inputs, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange,
+        Span<float> outputs, long outer, int channels, long inner)
+    {
+        if (inputs.IsEmpty)
+        {
+            return;
+        }
+
+        var run = new KernelRun { Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner };
+        int period;
+        if (inner == 1 && ChannelTable.Lcm(channels, Lanes) <= ChannelTable.MaxPeriod)
+        {
+            run.Kind = DriverKind.ForwardPattern;
+            period = (int)ChannelTable.Lcm(channels, Lanes);
+        }
+        else
+        {
+            run.Kind = inner == 1 ? DriverKind.ForwardRows : DriverKind.ForwardRuns;
+            period = channels;
+        }
+
+        run.Period = (nuint)period;
+        int size = ChannelTable.Rows * period;
+        float[]? rented = null;
+        Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
+        try
+        {
+            run.Safe = ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: false);
+            fixed (float* px = inputs, py = outputs, pt = table)
+            {
+                run.X = px;
+                run.Out = py;
+                run.Table = pt;
+                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Per-channel gradient over <c>[outer, channels, inner]</c> (<c>inner = 1</c>: channel last).</summary>
+    [SkipLocalsInit]
+    public static void PerChannelGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> min, ReadOnlySpan<float> max,
+        int numBits, bool narrowRange, Span<float> backprops, Span<float> sumMin, Span<float> sumMax, long outer, int channels, long inner)
+    {
+        sumMin.Clear();
+        sumMax.Clear();
+        if (inputs.IsEmpty)
+        {
+            return;
+        }
+
+        var run = new KernelRun { Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner };
+        int period;
+        if (inner != 1)
+        {
+            run.Kind = DriverKind.GradientRuns;
+            period = channels;
+        }
+        else if (channels >= Lanes)
+        {
+            run.Kind = DriverKind.GradientColumns;
+            period = channels;
+        }
+        else
+        {
+            run.Kind = DriverKind.GradientPattern;
+            period = (int)ChannelTable.Lcm(channels, Lanes);
+        }
+
+        run.Period = (nuint)period;
+        int size = ChannelTable.Rows * period;
+        float[]? rented = null;
+        Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
+        try
+        {
+            ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: true);
+            fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
+            {
+                run.G = pg;
+                run.X = px;
+                run.Out = pb;
+                run.SumMin = pMin;
+                run.SumMax = pMax;
+                run.Table = pt;
+                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace TfFakeQuant.Kernels.Fast;
+
+/// <summary>Which driver a <see cref="KernelRun"/> runs.</summary>
+internal enum DriverKind
+{
+    /// <summary><see cref="Driver{S, TV}.ForwardPattern"/>: elementwise; splits by element blocks.</summary>
+    ForwardPattern,
+
+    /// <summary><see cref="Driver{S, TV}.ForwardRows"/>: elementwise; splits by rows.</summary>
+    ForwardRows,
+
+    /// <summary><see cref="Driver{S, TV}.ForwardRuns"/>: elementwise; splits by runs.</summary>
+    ForwardRuns,
+
+    /// <summary><see cref="Driver{S, TV}.BackpropPattern"/>: elementwise; splits by element blocks.</summary>
+    BackpropPattern,
+
+    /// <summary><see cref="Driver{S, TV}.GradientColumns"/>: splits by channel groups (sums stay in row order).</summary>
+    GradientColumns,
+
+    /// <summary><see cref="Driver{S, TV}.GradientPattern"/>: one part (d &lt; W; the sums are serial chains).</summary>
+    GradientPattern,
+
+    /// <summary><see cref="Driver{S, TV}.GradientRuns"/>: splits by channels.</summary>
+    GradientRuns,
+}
+
+/// <summary>
+/// One kernel call: raw pointers to pinned (or stack) memory so that parts can run on pool
+/// threads while the caller, which owns the memory, waits. Every range a part gets is a pure
+/// function of the shape and the part count, and no driver's result depends on the split:
+/// elementwise drivers have no cross-element state, and the gradient drivers split only across
+/// channels, each channel's sums being computed by one thread over all rows in row order. Hence
+/// the result is bitwise the same for every thread count.
+/// </summary>
+internal unsafe struct KernelRun
+{
+    public DriverKind Kind;
+    public float* G;
+    public float* X;
+    public float* Out;
+    public float* SumMin;
+    public float* SumMax;
+    public float* Table;
+    public nuint Period;
+    public nuint Elements;
+    public nuint Rows;
+    public nuint Channels;
+    public nuint Inner;
+    public bool Divide;
+
+    /// <summary>Every channel passes <see cref="ChannelTable.IsSafeForward"/>: the forward may skip provably idle flushes.</summary>
+    public bool Safe;
+
+    /// <summary>
+    /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
+    /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
+    /// one thread, the same order as handing a part to the thread pool and waiting for it on that
+    /// heavily shared machine (5-30 µs seen for the 2-thread yardstick on small shapes), so
+    /// splitting below ~256K elements cannot pay reliably. Not a finely resolved crossover: the
+    /// machine was too loaded to resolve it better.
+    /// </summary>
+    public const long ParallelThreshold = 1 << 18;
+
+    /// <summary>Element block granularity of elementwise splits: 64 bytes, so parts never share a cache line.</summary>
+    private const nuint Line = 16;
+
+    /// <summary>How many parts this call can usefully be split into, at most <paramref name="maxParts"/>.</summary>
+    public readonly int PartsFor(int maxParts)
+    {
+        if (maxParts <= 1 || (long)Elements < ParallelThreshold)
+        {
+            return 1;
+        }
+
+        nuint units = Kind switch
+        {
+            DriverKind.ForwardPattern or DriverKind.BackpropPattern => Elements / (Period * Line),
+            DriverKind.ForwardRows => Rows,
+            DriverKind.ForwardRuns => Rows * Channels,
+            // The channel-last gradient stays on one thread. Splitting its channels (exact: each
+            // channel's sums stay with one thread in row order; implemented by ColumnSplit) was
+            // measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
+            // even with part boundaries on 64-byte lines — and equally slow when the two parts
+            // ran one after the other on the calling thread, so the cost is the half-row access
+            // pattern (each part streams every row with gaps), not the threads. Rows cannot be
+            // split without reordering the sums. See README, Performance.
+            DriverKind.GradientColumns => 1,
+            DriverKind.GradientRuns => Channels,
+            _ => 1,
+        };
+        return (int)Math.Min((nuint)maxParts, Math.Max(1, units));
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> (each part's range is fixed by the shape).</summary>
+    [SkipLocalsInit]
+    public readonly void RunPart(int part, int parts)
+    {
+        switch (FakeQuant.ActiveVectorWidthBits)
+        {
+            case 512:
+                RunPart<Simd512, Vector512<float>>(part, parts);
+                break;
+            case 256:
+                RunPart<Simd256, Vector256<float>>(part, parts);
+                break;
+            case 128:
+                RunPart<Simd128, Vector128<float>>(part, parts);
+                break;
+            default:
+                RunPart<SimdScalar, float>(part, parts);
+                break;
+        }
+    }
+
+    [SkipLocalsInit]
+    private readonly void RunPart<S, TV>(int part, int parts)
+        where S : struct, ISimd<TV>
+        where TV : struct
+    {
+        switch (Kind)
+        {
+            case DriverKind.ForwardPattern:
+            {
+                (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
+                Driver<S, TV>.ForwardPattern(ref *X, ref *Out, s, e, ref *Table, Period, Divide, Safe);
+                break;
+            }
+
+            case DriverKind.BackpropPattern:
+            {
+                (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
+                Driver<S, TV>.BackpropPattern(ref *G, ref *X, ref *Out, s, e, ref *Table, Period);
+                break;
+            }
+
+            case DriverKind.ForwardRows:
+            {
+                (nuint s, nuint e) = Split(Rows, 1, part, parts);
+                Driver<S, TV>.ForwardRows(ref *X, ref *Out, s, e, Channels, ref *Table, Safe);
+                break;
+            }
+
+            case DriverKind.ForwardRuns:
+            {
+                (nuint s, nuint e) = Split(Rows * Channels, 1, part, parts);
+                Driver<S, TV>.ForwardRuns(ref *X, ref *Out, s, e, Channels, Inner, ref *Table, Safe);
+                break;
+            }
+
+            case DriverKind.GradientColumns:
+            {
+                (nuint s, nuint e) = parts == 1 ? (0, Channels) : ColumnSplit(part, parts);
+                float* scratch = stackalloc float[2 * Driver<S, TV>.ColumnBlock];
+                Driver<S, TV>.GradientColumns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
+                break;
+            }
+
+            case DriverKind.GradientPattern:
+            {
+                float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
+                uint* masks = stackalloc uint[Driver<S, TV>.Tile];
+                ushort* positions = stackalloc ushort[Driver<S, TV>.Tile + 16];
+                Driver<S, TV>.GradientPattern(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
+                    ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0], ref positions[0]);
+                break;
+            }
+
+            case DriverKind.GradientRuns:
+            {
+                float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
+                (nuint s, nuint e) = Split(Channels, 1, part, parts);
+                Driver<S, TV>.GradientRuns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table,
+                    ref buffers[0], ref buffers[Driver<S, TV>.Tile]);
+                break;
+            }
+
+            default:
+                throw new InvalidOperationException($"Unknown driver {Kind}.");
+        }
+    }
+
+    /// <summary>
+    /// Channel range of a part of the column-split gradient: boundaries at multiples of 16
+    /// channels shifted so that they fall on 64-byte line boundaries of the backprop buffer
+    /// (rows are whole lines here), so no cache line is written by two threads. Each channel's
+    /// sums stay with one thread, in row order, whatever the split.
+    /// </summary>
+    private readonly (nuint Start, nuint End) ColumnSplit(int part, int parts)
+    {
+        nuint shift = (nuint)((64 - ((nint)Out & 63)) & 63) / sizeof(float);
+        (nuint s, nuint e) = Split(Channels, Line, part, parts);
+        s = part == 0 ? 0 : Math.Min(Channels, s + shift);
+        e = part == parts - 1 ? Channels : Math.Min(Channels, e + shift);
+        return (s, e);
+    }
+
+    /// <summary>
+    /// <c>[start, end)</c> of part <paramref name="part"/>: <paramref name="count"/> items cut into
+    /// <paramref name="parts"/> nearly equal pieces whose boundaries are multiples of
+    /// <paramref name="unit"/> (the last piece takes the rest).
+    /// </summary>
+    private static (nuint Start, nuint End) Split(nuint count, nuint unit, int part, int parts)
+    {
+        nuint units = (count + unit - 1) / unit;
+        nuint start = Math.Min(count, units * (nuint)part / (nuint)parts * unit);
+        nuint end = part == parts - 1 ? count : Math.Min(count, units * (nuint)(part + 1) / (nuint)parts * unit);
+        return (start, end);
+    }
+}

@@ -1,0 +1,307 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using TfFakeQuant.Quantization;
+
+namespace TfFakeQuant.Kernels.Fast;
+
+/// <summary>
+/// The handful of float-vector operations the fast drivers use, as static abstract members so a
+/// driver written once (<c>Driver&lt;S, TV&gt;</c>) is specialized by the JIT for each width:
+/// <see cref="Simd512"/>, <see cref="Simd256"/>, <see cref="Simd128"/> and <see cref="SimdScalar"/>
+/// (one lane, used when no hardware intrinsics are available). The 512-bit path cannot run on the
+/// AVX2 machine the suite was developed on; it is correct by construction because it is the
+/// very same driver code as the 256/128/scalar paths, with only these one-line wrappers differing.
+/// </summary>
+/// <remarks>
+/// Masks are all-ones / all-zeros lanes (IEEE compares: any NaN operand compares false).
+/// No operation here fuses a multiply and an add; every arithmetic result is rounded once,
+/// exactly like the scalar operation of the same name.
+/// </remarks>
+/// <typeparam name="TV">The vector type.</typeparam>
+internal interface ISimd<TV>
+    where TV : struct
+{
+    /// <summary>Lanes per vector.</summary>
+    static abstract int Count { get; }
+
+    static abstract TV Load(ref float source, nuint index);
+
+    static abstract void Store(TV value, ref float destination, nuint index);
+
+    static abstract TV Broadcast(float value);
+
+    static abstract TV Add(TV a, TV b);
+
+    static abstract TV Subtract(TV a, TV b);
+
+    static abstract TV Multiply(TV a, TV b);
+
+    static abstract TV Divide(TV a, TV b);
+
+    static abstract TV Floor(TV v);
+
+    /// <summary>Mask of <c>a &lt; b</c>.</summary>
+    static abstract TV LessThan(TV a, TV b);
+
+    /// <summary>Mask of <c>a &lt;= b</c>.</summary>
+    static abstract TV LessThanOrEqual(TV a, TV b);
+
+    static abstract TV And(TV a, TV b);
+
+    /// <summary><c>a &amp; ~b</c>.</summary>
+    static abstract TV AndNot(TV a, TV b);
+
+    /// <summary><c>mask ? ifTrue : ifFalse</c> per lane (bitwise).</summary>
+    static abstract TV Select(TV mask, TV ifTrue, TV ifFalse);
+
+    /// <summary>
+    /// FTZ/DAZ emulation, <see cref="Subnormals.Flush"/> per lane:
+    /// <c>|v| &lt; 2^-126 ? copysign(0, v) : v</c>. Vector form: <c>tiny = abs(v) &lt; 2^-126</c>
+    /// (false for NaN), then <c>v &amp; ~(tiny &amp; 0x7FFFFFFF)</c> clears the magnitude bits of tiny
+    /// lanes and keeps their sign bit — exactly copysign(0, v).
+    /// </summary>
+    static abstract TV Flush(TV v);
+
+    /// <summary>Bit i set when lane i is not ±0 (NaN lanes count as nonzero).</summary>
+    static abstract uint NonZeroBits(TV v);
+}
+
+/// <summary>512-bit lanes (16 floats).</summary>
+internal readonly struct Simd512 : ISimd<Vector512<float>>
+{
+    public static int Count => Vector512<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(ref float source, nuint index) => Vector512.LoadUnsafe(ref source, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Floor(Vector512<float> v) => Vector512.Floor(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LessThan(Vector512<float> a, Vector512<float> b) => Vector512.LessThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LessThanOrEqual(Vector512<float> a, Vector512<float> b) => Vector512.LessThanOrEqual(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> And(Vector512<float> a, Vector512<float> b) => a & b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> AndNot(Vector512<float> a, Vector512<float> b) => Vector512.AndNot(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) =>
+        Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Flush(Vector512<float> v)
+    {
+        Vector512<float> magnitude = Vector512.Create(0x7FFFFFFF).AsSingle();
+        Vector512<float> tiny = Vector512.LessThan(v & magnitude, Vector512.Create(Subnormals.SmallestNormal));
+        return Vector512.AndNot(v, tiny & magnitude);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(Vector512<float> v) =>
+        (uint)(~Vector512.Equals(v, Vector512<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector512<float>.Count) - 1));
+}
+
+/// <summary>256-bit lanes (8 floats).</summary>
+internal readonly struct Simd256 : ISimd<Vector256<float>>
+{
+    public static int Count => Vector256<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(ref float source, nuint index) => Vector256.LoadUnsafe(ref source, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Divide(Vector256<float> a, Vector256<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Floor(Vector256<float> v) => Vector256.Floor(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LessThan(Vector256<float> a, Vector256<float> b) => Vector256.LessThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LessThanOrEqual(Vector256<float> a, Vector256<float> b) => Vector256.LessThanOrEqual(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> And(Vector256<float> a, Vector256<float> b) => a & b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> AndNot(Vector256<float> a, Vector256<float> b) => Vector256.AndNot(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Select(Vector256<float> mask, Vector256<float> ifTrue, Vector256<float> ifFalse) =>
+        Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Flush(Vector256<float> v)
+    {
+        Vector256<float> magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
+        Vector256<float> tiny = Vector256.LessThan(v & magnitude, Vector256.Create(Subnormals.SmallestNormal));
+        return Vector256.AndNot(v, tiny & magnitude);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(Vector256<float> v) =>
+        (uint)(~Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector256<float>.Count) - 1));
+}
+
+/// <summary>128-bit lanes (4 floats).</summary>
+internal readonly struct Simd128 : ISimd<Vector128<float>>
+{
+    public static int Count => Vector128<float>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Load(ref float source, nuint index) => Vector128.LoadUnsafe(ref source, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector128<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Divide(Vector128<float> a, Vector128<float> b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Floor(Vector128<float> v) => Vector128.Floor(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LessThan(Vector128<float> a, Vector128<float> b) => Vector128.LessThan(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LessThanOrEqual(Vector128<float> a, Vector128<float> b) => Vector128.LessThanOrEqual(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> And(Vector128<float> a, Vector128<float> b) => a & b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> AndNot(Vector128<float> a, Vector128<float> b) => Vector128.AndNot(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Select(Vector128<float> mask, Vector128<float> ifTrue, Vector128<float> ifFalse) =>
+        Vector128.ConditionalSelect(mask, ifTrue, ifFalse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Flush(Vector128<float> v)
+    {
+        Vector128<float> magnitude = Vector128.Create(0x7FFFFFFF).AsSingle();
+        Vector128<float> tiny = Vector128.LessThan(v & magnitude, Vector128.Create(Subnormals.SmallestNormal));
+        return Vector128.AndNot(v, tiny & magnitude);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(Vector128<float> v) =>
+        (uint)(~Vector128.Equals(v, Vector128<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector128<float>.Count) - 1));
+}
+
+/// <summary>
+/// One lane: the drivers run unchanged with plain floats when no hardware intrinsics are
+/// available (<c>DOTNET_EnableHWIntrinsic=0</c>). Masks are floats whose bits are all ones
+/// (a NaN pattern, only ever used bitwise) or all zeros.
+/// </summary>
+internal readonly struct SimdScalar : ISimd<float>
+{
+    private const int AllOnes = -1;
+
+    public static int Count => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load(ref float source, nuint index) => Unsafe.Add(ref source, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(float value, ref float destination, nuint index) => Unsafe.Add(ref destination, index) = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Broadcast(float value) => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Add(float a, float b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Subtract(float a, float b) => a - b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Multiply(float a, float b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Divide(float a, float b) => a / b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Floor(float v) => MathF.Floor(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LessThan(float a, float b) => Mask(a < b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LessThanOrEqual(float a, float b) => Mask(a <= b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float And(float a, float b) => Bits(Raw(a) & Raw(b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float AndNot(float a, float b) => Bits(Raw(a) & ~Raw(b));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Select(float mask, float ifTrue, float ifFalse) => Raw(mask) != 0 ? ifTrue : ifFalse;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Flush(float v) => Subnormals.Flush(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroBits(float v) => v != 0f ? 1u : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Mask(bool b) => Bits(b ? AllOnes : 0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Raw(float f) => BitConverter.SingleToInt32Bits(f);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Bits(int i) => BitConverter.Int32BitsToSingle(i);
+}

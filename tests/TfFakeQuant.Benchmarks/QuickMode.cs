@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text;
+using TfFakeQuant.Kernels;
+
+namespace TfFakeQuant.Benchmarks;
+
+/// <summary>
+/// <c>--quick</c>: for every shape, times the per-channel gradient and forward against the
+/// yardstick in the same process, interleaved (ours, yardstick, ours, …), best of several
+/// rounds, on 1 and 2 threads (the yardstick on 2 threads multiplies two halves in parallel).
+/// Prints one line per shape/op/threads with the ratio <c>our throughput / yardstick
+/// throughput</c> (= yardstick time / our time), the 2-vs-1-thread speedup, then one JSON line.
+/// </summary>
+public static class QuickMode
+{
+    public static int Run(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var total = Stopwatch.StartNew();
+        Console.WriteLine(FormattableString.Invariant($"SIMD width {FakeQuant.ActiveVectorWidthBits} bits, {Environment.ProcessorCount} processors, {Environment.Version}"));
+        var json = new StringBuilder("{\"rows\":[");
+        bool first = true;
+        int only = Array.IndexOf(args, "--shape");
+        foreach (string shape in only >= 0 ? args[(only + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All)
+        {
+            var data = new Shapes.Data(shape);
+            long n = data.X.Length;
+            int rounds = n >= 1 << 22 ? 7 : n >= 1 << 18 ? 15 : 25;
+            int reps = (int)Math.Max(1, (1 << 22) / n); // calls per timing sample for small shapes
+            double oneThreadGrad = 0, oneThreadFwd = 0;
+            foreach (int threads in new[] { 1, 2 })
+            {
+                FakeQuant.MaxDegreeOfParallelism = threads;
+                Action yard = threads == 1 ? data.Yardstick : data.Yardstick2;
+                foreach ((string op, Action ours) in new (string, Action)[] { ("grad", data.Gradient), ("fwd", data.Forward) })
+                {
+                    double bestOurs = double.MaxValue, bestYard = double.MaxValue;
+                    ours();
+                    yard();
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        bestOurs = Math.Min(bestOurs, Time(ours, reps));
+                        bestYard = Math.Min(bestYard, Time(yard, reps));
+                    }
+
+                    double ratio = bestYard / bestOurs;
+                    string speedup = "";
+                    if (threads == 1)
+                    {
+                        if (op == "grad")
+                        {
+                            oneThreadGrad = bestOurs;
+                        }
+                        else
+                        {
+                            oneThreadFwd = bestOurs;
+                        }
+                    }
+                    else
+                    {
+                        speedup = FormattableString.Invariant($"  2T/1T {(op == "grad" ? oneThreadGrad : oneThreadFwd) / bestOurs:F2}x");
+                    }
+
+                    Console.WriteLine(FormattableString.Invariant(
+                        $"{shape,-12} {op,-4} threads={threads}  ours {bestOurs * 1e6,10:F1} us  yardstick {bestYard * 1e6,10:F1} us  ({n * 12 / bestYard / 1e9,5:F1} GB/s)  ratio {ratio:F2}{speedup}"));
+                    json.Append(first ? "" : ",").Append(FormattableString.Invariant(
+                        $"{{\"shape\":\"{shape}\",\"op\":\"{op}\",\"threads\":{threads},\"ratio\":{ratio:F2}}}"));
+                    first = false;
+                }
+            }
+        }
+
+        FakeQuant.MaxDegreeOfParallelism = Environment.ProcessorCount;
+        json.Append("]}");
+        Console.WriteLine(FormattableString.Invariant($"total {total.Elapsed.TotalSeconds:F1} s"));
+        Console.WriteLine(json.ToString());
+        return 0;
+    }
+
+    private static double Time(Action action, int reps)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reps; i++)
+        {
+            action();
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / reps;
+    }
+}
