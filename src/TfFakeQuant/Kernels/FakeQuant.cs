@@ -337,7 +337,9 @@ internal static class SpanGuard
             }
 
             zero |= dim == 0;
-            total = zero ? 0 : (total > int.MaxValue ? total : total * dim);
+            // Saturate past int.MaxValue (no span is longer): total * dim of two values ≤ int.MaxValue
+            // cannot overflow, whereas 4 * 2^62 would wrap to 0 and pass for an empty input.
+            total = zero ? 0 : total > int.MaxValue || dim > int.MaxValue ? (long)int.MaxValue + 1 : total * dim;
             if (i < a)
             {
                 outer = zero ? 0 : Math.Min(outer * dim, (long)int.MaxValue + 1);
