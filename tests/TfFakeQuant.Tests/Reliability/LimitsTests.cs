@@ -124,3 +124,27 @@ public class LimitsTests
         Assert.That(ex!.Message, Is.EqualTo($"Attr num_bits has value {numBits} out of range for an int32"));
     }
 }
+
+/// <summary>The axis overloads' shape arithmetic: products that wrap 64 bits must not pass for a matching length.</summary>
+public class AxisLimitsTests
+{
+    private static readonly object[] WrappingShapes =
+    [
+        new object[] { new long[] { 4, 1L << 62 }, 0 },          // 4 * 2^62 wraps to 0
+        new object[] { new long[] { 1L << 62, 4 }, 1 },
+        new object[] { new long[] { 2, 1L << 63 - 1, 2 }, 0 },
+        new object[] { new long[] { 3, 1L << 32, 1L << 32 }, 0 }, // past int.MaxValue, no wrap
+        new object[] { new long[] { 16, 1L << 60, 1 }, 2 },       // 2^64 wraps to 0 before the channel axis
+    ];
+
+    [TestCaseSource(nameof(WrappingShapes))]
+    public void ShapesWhoseProductWrapsAreRefused(long[] shape, int axis)
+    {
+        int channels = (int)Math.Min(shape[axis], 8);
+        float[] min = Enumerable.Repeat(-1f, channels).ToArray(), max = Enumerable.Repeat(1f, channels).ToArray();
+        float[] empty = [];
+        Assert.Throws<ArgumentException>(() => FakeQuant.PerChannel(empty, shape, axis, min, max, 8, false, empty));
+        float[] dMin = new float[channels], dMax = new float[channels];
+        Assert.Throws<ArgumentException>(() => FakeQuant.PerChannelGradient(empty, empty, shape, axis, min, max, 8, false, empty, dMin, dMax));
+    }
+}
