@@ -34,6 +34,7 @@ internal static class Program
         ("gradient-registry", 2, MoreTargets.GradientRegistry),
         ("gradient-function", 3, MoreTargets.GradientFunction),
         ("reference", 2, LowLevelTargets.Reference),
+        ("axis", 6, AxisTargets.PerChannel),
     ];
 
     private const int HangSeconds = 20;
