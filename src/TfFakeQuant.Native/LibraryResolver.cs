@@ -22,7 +22,7 @@ internal static class LibraryResolver
         "TF_NewGraph", "TF_DeleteGraph", "TF_GraphOperationByName", "TF_GraphNextOperation", "TF_GraphGetTensorNumDims",
         "TF_GraphGetTensorShape", "TF_NewImportGraphDefOptions", "TF_DeleteImportGraphDefOptions",
         "TF_ImportGraphDefOptionsSetPrefix", "TF_GraphImportGraphDef", "TF_GraphToGraphDef", "TF_GraphGetOpDef",
-        "TF_OperationName", "TF_OperationOpType", "TF_OperationNumOutputs", "TF_OperationNumInputs", "TF_OperationInput",
+        "TF_OperationName", "TF_OperationOpType", "TF_OperationNumOutputs", "TF_OperationNumInputs", "TF_OperationInput", "TF_OperationNumControlInputs", "TF_OperationGetControlInputs",
         "TF_OperationOutputType", "TF_OperationGetAttrInt", "TF_OperationGetAttrFloat", "TF_OperationGetAttrBool",
         "TF_NewOperation", "TF_AddInput", "TF_AddInputList", "TF_SetAttrInt", "TF_SetAttrBool", "TF_SetAttrFloat", "TF_SetAttrType",
         "TF_SetAttrShape", "TF_SetAttrString", "TF_FinishOperation",

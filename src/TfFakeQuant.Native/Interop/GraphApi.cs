@@ -69,6 +69,14 @@ internal static unsafe partial class GraphApi
     [LibraryImport(TensorFlowRuntime.LibraryName)]
     internal static partial int TF_OperationNumInputs(nint oper);
 
+    /// <summary><c>int TF_OperationNumControlInputs(TF_Operation* oper)</c></summary>
+    [LibraryImport(TensorFlowRuntime.LibraryName)]
+    internal static partial int TF_OperationNumControlInputs(nint oper);
+
+    /// <summary><c>int TF_OperationGetControlInputs(TF_Operation* oper, TF_Operation** control_inputs, int max_control_inputs)</c></summary>
+    [LibraryImport(TensorFlowRuntime.LibraryName)]
+    internal static partial int TF_OperationGetControlInputs(nint oper, nint* controlInputs, int maxControlInputs);
+
     /// <summary><c>TF_Output TF_OperationInput(TF_Input oper_in)</c></summary>
     [LibraryImport(TensorFlowRuntime.LibraryName)]
     internal static partial TF_Output TF_OperationInput(TF_Input operIn);
