@@ -8,9 +8,12 @@ internal static class TensorFlowRequired
     public const string RequireVariable = "REQUIRE_TENSORFLOW";
 
     /// <summary>Assert.Ignore (or Assert.Fail with REQUIRE_TENSORFLOW=1) when TensorFlow is absent.</summary>
+    private static readonly Lazy<(bool Loaded, string Diagnostics)> Probe = new(() => (TensorFlowRuntime.TryLoad(out string d), d));
+
     public static void Ensure()
     {
-        if (TensorFlowRuntime.TryLoad(out string diagnostics))
+        (bool loaded, string diagnostics) = Probe.Value;
+        if (loaded)
         {
             return;
         }
