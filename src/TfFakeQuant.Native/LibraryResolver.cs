@@ -132,33 +132,37 @@ internal static class LibraryResolver
     {
         var log = new StringBuilder();
         log.Append("No usable TensorFlow C library was found for the name '").Append(TensorFlowRuntime.LibraryName).AppendLine("'. Tried:");
-        IEnumerable<(string Candidate, string Why)> attempts = defaults.Select(d => (d, "default search"));
-        if (!string.IsNullOrWhiteSpace(explicitPath))
+        IEnumerable<(string? Candidate, string Why)> attempts = defaults.Select(d => ((string?)d, "default search"))
+            .Append((string.IsNullOrWhiteSpace(explicitPath) ? null : explicitPath, TensorFlowRuntime.LibraryPathVariable))
+            .Concat(fallbacks.Select(f => ((string?)f, "versioned name")));
+        foreach ((string? maybe, string why) in attempts)
         {
-            attempts = attempts.Append((explicitPath, $"{TensorFlowRuntime.LibraryPathVariable}"));
-        }
-        else
-        {
-            log.Append("  (").Append(TensorFlowRuntime.LibraryPathVariable).AppendLine(" is not set)");
-        }
+            if (maybe is not { } candidate)
+            {
+                log.Append("  (").Append(TensorFlowRuntime.LibraryPathVariable).AppendLine(" is not set)");
+                continue;
+            }
 
-        attempts = attempts.Concat(fallbacks.Select(f => (f, "versioned name")));
-        foreach ((string candidate, string why) in attempts)
-        {
             nint h;
+            if (Path.IsPathRooted(candidate) && !File.Exists(candidate))
+            {
+                log.Append("  ").Append(candidate).Append(" [").Append(why).AppendLine("]: no such file");
+                continue;
+            }
+
             try
             {
-                if (!NativeLibrary.TryLoad(candidate, out h))
-                {
-                    log.Append("  ").Append(candidate).Append(" [").Append(why).AppendLine("]: not found or not loadable");
-                    continue;
-                }
+                h = NativeLibrary.Load(candidate);
             }
-#pragma warning disable CA1031 // Bad paths (invalid characters, ...) are reported, never thrown.
+#pragma warning disable CA1031 // Load failures (missing file, missing dependency, wrong architecture) are reported, never thrown.
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                log.Append("  ").Append(candidate).Append(" [").Append(why).Append("]: ").AppendLine(e.Message);
+                // The loader's own reason (dlerror / GetLastError), for example a missing libtensorflow_framework.so.2.
+                string reason = e.Message.ReplaceLineEndings(" ").Trim();
+                int colon = reason.LastIndexOf(": ", StringComparison.Ordinal);
+                log.Append("  ").Append(candidate).Append(" [").Append(why).Append("]: not loadable (")
+                    .Append(colon >= 0 && reason.Length - colon < 300 ? reason[(colon + 2)..] : reason).AppendLine(")");
                 continue;
             }
 

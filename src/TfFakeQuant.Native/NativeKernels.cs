@@ -37,6 +37,10 @@ public static unsafe class NativeKernels
 
     private static readonly object Gate = new();
     private static KernelRegistration? _result;
+    private static long _computeCalls;
+
+    /// <summary>How many times TensorFlow has called one of our kernels' compute callbacks in this process (shows what ran where).</summary>
+    public static long ComputeCalls => Interlocked.Read(ref _computeCalls);
 
     /// <summary>The result of the registration in this process, or null before <see cref="Register"/>.</summary>
     public static KernelRegistration? Registration => _result;
@@ -329,6 +333,7 @@ public static unsafe class NativeKernels
     private static void Compute(void* kernel, nint ctx)
     {
         var inputs = new List<nint>(4);
+        Interlocked.Increment(ref _computeCalls);
         try
         {
             var state = (KernelState)GCHandle.FromIntPtr((nint)kernel).Target!;

@@ -187,6 +187,8 @@ public class ParityLiveTests
             return;
         }
 
+        long before = NativeKernels.ComputeCalls;
         ParityAssert.Outputs(c, RunGraph(c, validate: false, kernelLabel: NativeKernels.ManagedLabel));
+        Assert.That(NativeKernels.ComputeCalls, Is.GreaterThan(before), "the managed kernel ran inside TensorFlow");
     }
 }

@@ -35,7 +35,7 @@ public class ResolverTests
         {
             Assert.That(r.Handle, Is.EqualTo((nint)0));
             Assert.That(r.Diagnostics, Does.Contain(path));
-            Assert.That(r.Diagnostics, Does.Contain("not found or not loadable"));
+            Assert.That(r.Diagnostics, Does.Contain("no such file"));
             Assert.That(r.Diagnostics, Does.Contain(TensorFlowRuntime.LibraryPathVariable));
         });
     }
