@@ -265,6 +265,7 @@ public static class NativeGradients
     {
         var xKeys = xs.Select(x => (x.Operation, x.Index)).ToHashSet();
         var memo = new Dictionary<nint, bool>();
+        var entered = new HashSet<nint>(); // ops being expanded: a back edge (control-flow loop) is not followed again
         var result = new HashSet<nint>();
 
         // Iterative DFS: an op is on a path when one of its data inputs is an x or comes from an op on a path.
@@ -283,10 +284,15 @@ public static class NativeGradients
                 TF_Output[] inputs = RunGuard.DataInputs(op);
                 if (!expanded)
                 {
+                    if (!entered.Add(op))
+                    {
+                        continue;
+                    }
+
                     stack.Push((op, true));
                     foreach (TF_Output i in inputs)
                     {
-                        if (!memo.ContainsKey(i.Oper))
+                        if (!memo.ContainsKey(i.Oper) && !entered.Contains(i.Oper))
                         {
                             stack.Push((i.Oper, false));
                         }
@@ -312,6 +318,7 @@ public static class NativeGradients
     {
         var order = new List<nint>();
         var done = new HashSet<nint>();
+        var entered = new HashSet<nint>();
         foreach (nint root in ops)
         {
             var stack = new Stack<(nint Op, bool Expanded)>();
@@ -331,10 +338,15 @@ public static class NativeGradients
                     continue;
                 }
 
+                if (!entered.Add(op))
+                {
+                    continue;
+                }
+
                 stack.Push((op, true));
                 foreach (TF_Output i in RunGuard.DataInputs(op))
                 {
-                    if (ops.Contains(i.Oper) && !done.Contains(i.Oper))
+                    if (ops.Contains(i.Oper) && !done.Contains(i.Oper) && !entered.Contains(i.Oper))
                     {
                         stack.Push((i.Oper, false));
                     }

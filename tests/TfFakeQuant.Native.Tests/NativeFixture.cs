@@ -64,5 +64,8 @@ internal static class Live
         }
     }
 
+    /// <summary>The node name of a recorded graph case: the C API recordings named it "fq"; Python's graph builder used the op type.</summary>
+    public static string NodeName(ParityCase c) => c.Path == "graph" ? c.Op : "fq";
+
     public static string CaseName(ParityCase c, [CallerMemberName] string? test = null) => $"{test}:{c.Path}:{c.Id}";
 }

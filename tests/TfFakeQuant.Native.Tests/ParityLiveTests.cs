@@ -34,7 +34,7 @@ public class ParityLiveTests
         bool isStatic = StaticShapes(c);
         using var graph = new NativeGraph { ValidateWithCatalogue = validate };
         TfOutput[] placeholders = op.InputNames.Select((n, i) => graph.Placeholder(n, isStatic ? inputs[i].Shape : null)).ToArray();
-        IReadOnlyList<TfOutput> outputs = graph.AddFakeQuant(op, placeholders, c.Attrs, "fq", kernelLabel);
+        IReadOnlyList<TfOutput> outputs = graph.AddFakeQuant(op, placeholders, c.Attrs, Live.NodeName(c), kernelLabel);
         using var session = new NativeSession(graph) { ValidateWithCatalogue = validate };
         IReadOnlyList<FloatTensor> values = session.Run(placeholders.Zip(inputs).Select(p => (p.First, p.Second)).ToList(), outputs);
         return Live.Named(op, values);
@@ -46,7 +46,7 @@ public class ParityLiveTests
         TensorFlowRequired.Ensure();
         FakeQuantOpDef op = FakeQuantCatalog.Get(c.Op);
         FloatTensor[] inputs = c.OpInputs();
-        string? managedError = Live.ManagedError(op, inputs, c.Attrs, "fq");
+        string? managedError = Live.ManagedError(op, inputs, c.Attrs, Live.NodeName(c));
         if (c.IsError)
         {
             string expected = c.ErrorType == "ProcessAbort" ? Live.RankZeroText : c.ErrorMessage!;
@@ -71,7 +71,7 @@ public class ParityLiveTests
 
         Dictionary<string, FloatTensor> native = RunGraph(c, validate: true);
         ParityAssert.Outputs(c, native);
-        Dictionary<string, FloatTensor> managed = Live.Named(op, FakeQuantOps.Execute(op, inputs, c.Attrs, "fq"));
+        Dictionary<string, FloatTensor> managed = Live.Named(op, FakeQuantOps.Execute(op, inputs, c.Attrs, Live.NodeName(c)));
         foreach ((string name, FloatTensor expected) in managed)
         {
             if (!ParityAssert.IsReduction(name) || c.ExactReductions)
@@ -177,7 +177,7 @@ public class ParityLiveTests
         }
 
         FakeQuantOpDef op = FakeQuantCatalog.Get(c.Op);
-        string? managedError = Live.ManagedError(op, c.OpInputs(), c.Attrs, "fq");
+        string? managedError = Live.ManagedError(op, c.OpInputs(), c.Attrs, Live.NodeName(c));
         if (c.IsError || c.EagerDiffers)
         {
             // Our checks off: the kernel inside TensorFlow (or TensorFlow's shape function) reports the error.

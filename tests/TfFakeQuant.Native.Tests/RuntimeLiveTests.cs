@@ -131,12 +131,18 @@ public class RuntimeLiveTests
     {
         using var graph = new NativeGraph();
         TfOutput x = graph.Placeholder("x"), min = graph.Placeholder("min"), max = graph.Placeholder("max");
-        TfOutput first = graph.AddFakeQuant(FakeQuantCatalog.VarsPerChannel, [x, min, max], name: "fq1")[0];
+        TfOutput hidden = graph.AddOperation("Identity", "hidden", [x], new Dictionary<string, object>())[0];
+        TfOutput first = graph.AddFakeQuant(FakeQuantCatalog.VarsPerChannel, [hidden, min, max], name: "fq1")[0];
         TfOutput second = graph.AddFakeQuant(FakeQuantCatalog.VarsPerChannel, [first, min, max], name: "fq2")[0];
         using var session = new NativeSession(graph);
         var ex = Assert.Throws<InvalidArgumentException>(() =>
             session.Run([(x, FloatTensor.Scalar(1f)), (min, FloatTensor.Vector(-1f)), (max, FloatTensor.Vector(1f))], [second]));
         Assert.That(ex!.Message, Is.EqualTo(Live.RankZeroText));
+        // fq2's input can only be probed after fq1 was checked: two probe runs, then the real one.
+        FloatTensor xv = FloatTensor.Vector(0.3f, -2f, 0.9f);
+        FloatTensor lo = FloatTensor.Vector(-1f, -1f, -1f), hi = FloatTensor.Vector(1f, 0.5f, 2f);
+        FloatTensor r = session.Run([(x, xv), (min, lo), (max, hi)], [second])[0];
+        Live.BitwiseEqual(r, FakeQuantOps.PerChannel(FakeQuantOps.PerChannel(xv, lo, hi), lo, hi), "fq2");
     }
 
     [Test]
