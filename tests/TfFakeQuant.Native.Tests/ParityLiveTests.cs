@@ -152,6 +152,26 @@ public class ParityLiveTests
             return;
         }
 
+        if (DependsOnDenormalMode(c))
+        {
+            // TensorFlow rejects subnormal Args bounds only when its kernel is built with DAZ on, which
+            // depends on the thread that builds it (Python's eager did; a C API session does not). Either
+            // TensorFlow's recorded text, or the outputs the C API recorded for the same inputs.
+            ParityCase capi = ParityData.Cases.Single(k => k.Id == c.Id + "_capi");
+            Assert.That(capi.EagerDiffers && !capi.IsError, Is.True, "the C API recording of the same inputs ran");
+            try
+            {
+                IReadOnlyList<FloatTensor> accepted = eager.Execute(c.Op, inputs, c.Attrs);
+                ParityAssert.Outputs(capi, Live.Named(FakeQuantCatalog.Get(c.Op), accepted));
+            }
+            catch (TensorFlowException e)
+            {
+                Assert.That(e.Message, Does.StartWith(c.ErrorMessage!));
+            }
+
+            return;
+        }
+
         var ex = Assert.Throws<TensorFlowException>(() => eager.Execute(c.Op, inputs, c.Attrs));
         Assert.Multiple(() =>
         {
@@ -160,6 +180,10 @@ public class ParityLiveTests
             Assert.That(ex.Stage, Is.EqualTo("TFE_Execute"));
         });
     }
+
+    /// <summary>An Args case rejected only because its bounds are subnormal (min &lt; max before flushing, not after).</summary>
+    private static bool DependsOnDenormalMode(ParityCase c) =>
+        FakeQuantCatalog.Get(c.Op).HasRangeAttrs && c.Attrs.Min < c.Attrs.Max && c.ErrorMessage?.StartsWith("min has to be smaller than max", StringComparison.Ordinal) == true;
 
     public static IEnumerable<TestCaseData> LabelledCases() =>
         ParityData.Cases.Where(c => c.Path == "capi" && StaticShapes(c) && c.ErrorType != "ProcessAbort")
