@@ -68,49 +68,66 @@ public static unsafe class NativeKernels
 
             if (Environment.GetEnvironmentVariable(RegisteredMarker) is { Length: > 0 } earlier)
             {
-                _result = new KernelRegistration(earlier.Contains("managed", StringComparison.Ordinal), earlier.Contains("axis", StringComparison.Ordinal),
+                _result = new KernelRegistration(MarkerHas("managed"), MarkerHas("axis"),
                     $"Already registered in this process by another copy of TfFakeQuant.Native ({earlier}); not registered again.");
                 return _result;
             }
 
             var details = new List<string>();
             bool axis = false, managed = false;
-            if (OpExists(AxisOps.ForwardName) || OpExists(AxisOps.GradientName))
+            try
             {
-                details.Add($"{AxisOps.ForwardName} already exists in TensorFlow's op registry; neither the op nor its kernels were registered again.");
+                if (OpExists(AxisOps.ForwardName) || OpExists(AxisOps.GradientName))
+                {
+                    details.Add($"{AxisOps.ForwardName} already exists in TensorFlow's op registry; neither the op nor its kernels were registered again.");
+                }
+                else
+                {
+                    RegisterAxisOp(gradient: false);
+                    RegisterAxisOp(gradient: true);
+                    RegisterKernel(AxisOps.ForwardName, &CreateAxisForward, label: null);
+                    RegisterKernel(AxisOps.GradientName, &CreateAxisGradient, label: null);
+                    axis = true;
+                    details.Add($"Registered ops {AxisOps.ForwardName} and {AxisOps.GradientName} with CPU kernels.");
+                }
+
+                if (!TensorFlowRuntime.HasKernelLabels)
+                {
+                    details.Add($"The library lacks {LibraryResolver.LabelSymbol} (TensorFlow before kernel labels in the C API); the '{ManagedLabel}' kernels were not registered.");
+                }
+                else
+                {
+                    RegisterKernel(FakeQuantCatalog.ArgsName, &CreateArgs, ManagedLabel);
+                    RegisterKernel(FakeQuantCatalog.ArgsGradientName, &CreateArgsGradient, ManagedLabel);
+                    RegisterKernel(FakeQuantCatalog.VarsName, &CreateVars, ManagedLabel);
+                    RegisterKernel(FakeQuantCatalog.VarsGradientName, &CreateVarsGradient, ManagedLabel);
+                    RegisterKernel(FakeQuantCatalog.VarsPerChannelName, &CreatePerChannel, ManagedLabel);
+                    RegisterKernel(FakeQuantCatalog.VarsPerChannelGradientName, &CreatePerChannelGradient, ManagedLabel);
+                    managed = true;
+                    details.Add($"Registered CPU kernels labelled '{ManagedLabel}' for the six FakeQuant ops.");
+                }
             }
-            else
+            catch (Exception e)
             {
-                RegisterAxisOp(gradient: false);
-                RegisterAxisOp(gradient: true);
-                RegisterKernel(AxisOps.ForwardName, &CreateAxisForward, label: null);
-                RegisterKernel(AxisOps.GradientName, &CreateAxisGradient, label: null);
-                axis = true;
-                details.Add($"Registered ops {AxisOps.ForwardName} and {AxisOps.GradientName} with CPU kernels.");
+                // Never try again in this process: registering anything a second time aborts TensorFlow.
+                _result = new KernelRegistration(managed, axis, string.Join(" ", details.Append($"Registration failed and will not be retried: {e.Message}")));
+                Environment.SetEnvironmentVariable(RegisteredMarker, Marker(managed, axis));
+                throw;
             }
 
-            if (!TensorFlowRuntime.HasKernelLabels)
-            {
-                details.Add($"The library lacks {LibraryResolver.LabelSymbol} (TensorFlow before kernel labels in the C API); the '{ManagedLabel}' kernels were not registered.");
-            }
-            else
-            {
-                RegisterKernel(FakeQuantCatalog.ArgsName, &CreateArgs, ManagedLabel);
-                RegisterKernel(FakeQuantCatalog.ArgsGradientName, &CreateArgsGradient, ManagedLabel);
-                RegisterKernel(FakeQuantCatalog.VarsName, &CreateVars, ManagedLabel);
-                RegisterKernel(FakeQuantCatalog.VarsGradientName, &CreateVarsGradient, ManagedLabel);
-                RegisterKernel(FakeQuantCatalog.VarsPerChannelName, &CreatePerChannel, ManagedLabel);
-                RegisterKernel(FakeQuantCatalog.VarsPerChannelGradientName, &CreatePerChannelGradient, ManagedLabel);
-                managed = true;
-                details.Add($"Registered CPU kernels labelled '{ManagedLabel}' for the six FakeQuant ops.");
-            }
-
-            Environment.SetEnvironmentVariable(RegisteredMarker, string.Join(",", new[] { managed ? "managed" : null, axis ? "axis" : null }.Where(s => s is not null)) + $";{TensorFlowRuntime.LibraryPath}");
+            Environment.SetEnvironmentVariable(RegisteredMarker, Marker(managed, axis));
             NativeGradients.RegisterAxisGradient();
             _result = new KernelRegistration(managed, axis, string.Join(" ", details));
             return _result;
         }
     }
+
+    /// <summary>Whether the process marker lists <paramref name="token"/> (<c>managed</c> or <c>axis</c>).</summary>
+    internal static bool MarkerHas(string token) =>
+        Environment.GetEnvironmentVariable(RegisteredMarker) is { } marker && marker.Split(';')[0].Split(',').Contains(token, StringComparer.Ordinal);
+
+    private static string Marker(bool managed, bool axis) =>
+        string.Join(",", new[] { managed ? "managed" : "none", axis ? "axis" : "noaxis" }) + $";{TensorFlowRuntime.LibraryPath}";
 
     /// <summary>
     /// Adds <see cref="AxisOps.ForwardName"/> to <paramref name="graph"/>: per-channel fake
@@ -155,7 +172,7 @@ public static unsafe class NativeKernels
         bool narrowRange, string? name)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        if (_result is not { AxisOps: true } && Environment.GetEnvironmentVariable(RegisteredMarker)?.Contains("axis", StringComparison.Ordinal) != true)
+        if (_result is not { AxisOps: true } && !MarkerHas("axis"))
         {
             throw new InvalidOperationException($"The op {(gradient ? AxisOps.GradientName : AxisOps.ForwardName)} is not registered; call NativeKernels.Register() first.");
         }

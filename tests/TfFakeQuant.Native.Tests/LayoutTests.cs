@@ -94,3 +94,28 @@ public class LayoutTests
         });
     }
 }
+
+/// <summary>The once-per-process registration marker (no TensorFlow needed).</summary>
+[TestFixture]
+[Category("Native")]
+public class RegistrationMarkerTests
+{
+    [TestCase("managed,axis;/opt/tf/libtensorflow.so", true, true)]
+    [TestCase("none,axis;/opt/tf/libtensorflow.so", false, true)]
+    [TestCase("managed,noaxis;/opt/tf/libtensorflow.so", true, false)]
+    [TestCase("none,noaxis;/x/axis/managed.so", false, false)]
+    public void TheMarkerIsReadTokenByToken(string marker, bool managed, bool axis)
+    {
+        string? previous = Environment.GetEnvironmentVariable(NativeKernels.RegisteredMarker);
+        try
+        {
+            Environment.SetEnvironmentVariable(NativeKernels.RegisteredMarker, marker);
+            Assert.That(NativeKernels.MarkerHas("managed"), Is.EqualTo(managed));
+            Assert.That(NativeKernels.MarkerHas("axis"), Is.EqualTo(axis));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(NativeKernels.RegisteredMarker, previous);
+        }
+    }
+}
