@@ -294,26 +294,24 @@ public static unsafe class NativeKernels
         try
         {
             string nodeName = KernelApi.TF_OpKernelConstruction_GetName(ctx).ToString();
-            long numBits = GetInt64(ctx, "num_bits");
-            bool narrow = GetBool(ctx, "narrow_range");
             float min = 0, max = 0;
             long axis = -1;
-            int bits;
-            if (kind is { } k)
+            if (kind is { } k && FakeQuantCatalog.Get(k).HasRangeAttrs)
             {
-                FakeQuantOpDef op = FakeQuantCatalog.Get(k);
-                if (op.HasRangeAttrs)
-                {
-                    min = GetFloat(ctx, "min");
-                    max = GetFloat(ctx, "max");
-                }
-
-                bits = KernelChecks.CheckAttrs(op, new FakeQuantAttrs(numBits, narrow, min, max));
+                // TensorFlow's Args kernels read and check min / max first (a valid num_bits stands in
+                // so that only the range check can fire here).
+                min = GetFloat(ctx, "min");
+                max = GetFloat(ctx, "max");
+                KernelChecks.CheckAttrs(FakeQuantCatalog.Get(k), new FakeQuantAttrs(FakeQuantCatalog.DefaultNumBits, false, min, max));
             }
-            else
+
+            // As TensorFlow's kernels: num_bits read as an int32 (TensorFlow's own "out of range for an
+            // int32" text when it does not fit), then the 2..16 check.
+            int bits = KernelChecks.CheckNumBits(GetInt32(ctx, "num_bits"));
+            bool narrow = GetBool(ctx, "narrow_range");
+            if (kind is null)
             {
                 axis = GetInt64(ctx, "axis");
-                bits = KernelChecks.CheckNumBits(numBits);
             }
 
             var state = new KernelState { Kind = kind, AxisGradient = axisGradient, NumBits = bits, NarrowRange = narrow, Min = min, Max = max, Axis = axis, NodeName = nodeName };
@@ -509,6 +507,19 @@ public static unsafe class NativeKernels
                 TensorApi.TF_DeleteTensor(_tensor);
             }
         }
+    }
+
+    private static int GetInt32(nint ctx, string name)
+    {
+        using var status = new TfStatus();
+        int v;
+        fixed (byte* n = Utf8.Z(name))
+        {
+            KernelApi.TF_OpKernelConstruction_GetAttrInt32(ctx, n, &v, status.Pointer);
+        }
+
+        status.ThrowIfError("TF_OpKernelConstruction_GetAttrInt32");
+        return v;
     }
 
     private static long GetInt64(nint ctx, string name)
