@@ -281,6 +281,38 @@ public class RuntimeLiveTests
         Live.BitwiseEqual(r[0], FakeQuantOps.PerChannel(x, min, max, 5, true), "copy/fq");
     }
 
+    [Test]
+    public void GraphDefBytesFromOurGraphBuilderImportAndRun()
+    {
+        var rng = new Random(13);
+        FloatTensor xv = Random(rng, TensorShape.Of(5, 4));
+        (FloatTensor lo, FloatTensor hi) = Ranges(rng, 4);
+        var builder = new TfFakeQuant.Graph.GraphBuilder();
+        TfFakeQuant.Graph.GraphTensor gx = builder.Placeholder(TensorShape.Of(-1L, 4), "x");
+        TfFakeQuant.Graph.GraphTensor gmin = builder.Placeholder(TensorShape.Of(4L), "min");
+        TfFakeQuant.Graph.GraphTensor gmax = builder.Placeholder(TensorShape.Of(4L), "max");
+        TfFakeQuant.Graph.GraphTensor fq = TfFakeQuant.Graph.FakeQuantGraphOps.fake_quant_with_min_max_vars_per_channel(gx, gmin, gmax, num_bits: 6, name: "fq");
+        IReadOnlyList<TfFakeQuant.Graph.GraphTensor?> grads = TfFakeQuant.Graph.FakeQuantGraphOps.gradients([fq], [gx, gmin, gmax]);
+        byte[] bytes = builder.ToByteArray();
+
+        using var graph = new NativeGraph();
+        graph.ImportGraphDef(bytes);
+        TfOutput Tensor(string name)
+        {
+            string[] parts = name.Split(':');
+            return graph.Output(parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture));
+        }
+
+        IReadOnlyList<FloatTensor> r = Run(graph, [(graph.Output("x"), xv), (graph.Output("min"), lo), (graph.Output("max"), hi)],
+            Tensor(fq.Name), Tensor(grads[0]!.Name), Tensor(grads[1]!.Name), Tensor(grads[2]!.Name));
+        var ones = new FloatTensor(xv.Shape, Enumerable.Repeat(1f, xv.Length).ToArray());
+        (FloatTensor dx, FloatTensor dmin, FloatTensor dmax) = FakeQuantOps.PerChannelGradient(ones, xv, lo, hi, 6);
+        Live.BitwiseEqual(r[0], FakeQuantOps.PerChannel(xv, lo, hi, 6), fq.Name);
+        Live.BitwiseEqual(r[1], dx, grads[0]!.Name);
+        Live.BitwiseEqual(r[2], dmin, grads[1]!.Name);
+        Live.BitwiseEqual(r[3], dmax, grads[2]!.Name);
+    }
+
     // ---------------------------------------------------------------- gradients (AddGradients)
 
     public static IEnumerable<TestCaseData> TapeCases() =>
