@@ -188,16 +188,33 @@ internal static class LibraryResolver
     internal static List<string> MissingSymbols(nint library, IEnumerable<string> symbols) =>
         symbols.Where(s => !NativeLibrary.TryGetExport(library, s, out _)).ToList();
 
-    /// <summary>The platform's usual file names for "tensorflow", in the application folder and then through the system loader.</summary>
+    /// <summary>The platform's usual file names for "tensorflow": in the application folder, the host's native search folders, then through the system loader.</summary>
     internal static IEnumerable<string> DefaultCandidates()
     {
         string[] names = OperatingSystem.IsWindows() ? ["tensorflow.dll"]
             : OperatingSystem.IsMacOS() ? ["libtensorflow.dylib", "tensorflow.dylib"]
             : ["libtensorflow.so", "tensorflow.so"];
-        string baseDir = AppContext.BaseDirectory;
-        foreach (string n in names)
+        // The folders the runtime's own probing uses: the application folder, then the host's
+        // NATIVE_DLL_SEARCH_DIRECTORIES (deps.json native assets, e.g. SciSharp.TensorFlow.Redist's
+        // runtimes/<rid>/native), then the system loader's search by bare name.
+        var dirs = new List<string> { AppContext.BaseDirectory };
+        if (AppContext.GetData("NATIVE_DLL_SEARCH_DIRECTORIES") is string searchDirs)
         {
-            yield return Path.Combine(baseDir, n);
+            foreach (string d in searchDirs.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!dirs.Any(x => string.Equals(Path.TrimEndingDirectorySeparator(x), Path.TrimEndingDirectorySeparator(d), StringComparison.Ordinal)))
+                {
+                    dirs.Add(d);
+                }
+            }
+        }
+
+        foreach (string dir in dirs)
+        {
+            foreach (string n in names)
+            {
+                yield return Path.Combine(dir, n);
+            }
         }
 
         foreach (string n in names)

@@ -10,7 +10,7 @@ namespace TfFakeQuant.Native;
 /// </summary>
 /// <remarks>
 /// Search order: the default search for the logical name <c>tensorflow</c> (application folder,
-/// then the system loader with <c>libtensorflow.so</c> / <c>tensorflow.dll</c> /
+/// the host's native search folders from deps.json, then the system loader with <c>libtensorflow.so</c> / <c>tensorflow.dll</c> /
 /// <c>libtensorflow.dylib</c>), then the file named by <see cref="LibraryPathVariable"/>, then
 /// <c>libtensorflow.so.2</c> and <c>libtensorflow_cc.so.2</c> (<c>.2.dylib</c> on macOS). A file
 /// that loads but lacks a required C API symbol is skipped and named in the diagnostics.
