@@ -578,16 +578,7 @@ public sealed class GraphExecutor
 
     private static FloatTensor Allocate(NodeDef def, TensorShape shape)
     {
-        long count;
-        try
-        {
-            count = shape.NumElements;
-        }
-        catch (OverflowException)
-        {
-            count = long.MaxValue;
-        }
-
+        long count = ElementCount(shape);
         if (count > Array.MaxLength)
         {
             throw new InvalidArgumentException($"Node '{def.Name}': a tensor of shape {shape} ({count} elements) is larger than one array can hold.");
@@ -596,12 +587,25 @@ public sealed class GraphExecutor
         return FloatTensor.Zeros(shape);
     }
 
+    /// <summary>The element count of a fully defined shape; <see cref="long.MaxValue"/> when it overflows.</summary>
+    private static long ElementCount(TensorShape shape)
+    {
+        try
+        {
+            return shape.NumElements;
+        }
+        catch (OverflowException)
+        {
+            return long.MaxValue;
+        }
+    }
+
     private static object DecodeConst(NodeDef def, TensorShape shape)
     {
         TensorProto t = def.Attr["value"].Tensor;
         if (t.Dtype == DataType.DtInt32)
         {
-            long n = shape.NumElements;
+            long n = ElementCount(shape);
             if (n > 1 << 20)
             {
                 throw new InvalidArgumentException($"Const '{def.Name}': int32 constants of more than 2^20 elements are not supported.");

@@ -12,7 +12,8 @@ public sealed partial class GraphBuilder
     /// <c>gradients/grad_ys_N</c> = <c>Identity(grad_ys[N])</c>, or = <c>Fill(Shape(y), 1.0)</c>
     /// (<c>gradients/Shape</c>, <c>gradients/grad_ys_N/Const</c>) when no <c>grad_ys</c> is given;
     /// then, from the ys back to the xs, each op's registered gradient (shared
-    /// <see cref="GradientRegistry"/>) in a <c>gradients/OP_grad</c> scope, colocated with the op
+    /// <see cref="GradientRegistry"/>; for unregistered <c>Identity</c> / <c>AddN</c> a pass-through,
+    /// for <c>Shape</c> none) in a <c>gradients/OP_grad</c> scope, colocated with the op
     /// (<c>_class: loc:@OP</c>); several gradients of one tensor are summed with <c>AddN</c>.
     /// </summary>
     /// <param name="ys">The tensors to differentiate.</param>
@@ -28,7 +29,6 @@ public sealed partial class GraphBuilder
         ArgumentNullException.ThrowIfNull(ys);
         ArgumentNullException.ThrowIfNull(xs);
         GradientRegistry.RegisterFakeQuantGradients();
-        PlainOpGradients.Register();
         if (gradYs is not null && gradYs.Count != ys.Count)
         {
             throw new ArgumentException($"Passed {gradYs.Count} grad_ys for {ys.Count} ys.", nameof(gradYs));
@@ -120,7 +120,7 @@ public sealed partial class GraphBuilder
                 IGradientFunction? gradFn = null;
                 if (hasOutGrads && !stopOps.Contains(op))
                 {
-                    if (!GradientRegistry.TryGet(op.OpType, out gradFn))
+                    if (!GradientRegistry.TryGet(op.OpType, out gradFn) && !PlainOpGradients.TryGet(op.OpType, out gradFn))
                     {
                         throw new KeyNotFoundException(TfMessages.NoGradientDefined(op.Name, op.OpType));
                     }
@@ -333,43 +333,21 @@ public sealed partial class GraphBuilder
     }
 
     /// <summary>
-    /// TensorFlow's gradients of the plain ops the builder makes: <c>Identity</c> and <c>AddN</c>
-    /// pass the gradient through to every input (<c>_IdGrad</c>, <c>_AddNGrad</c>), <c>Shape</c> is
-    /// not differentiable. <c>Fill</c> has no registration here (a path through it raises
-    /// TensorFlow's no-gradient text).
+    /// TensorFlow's gradients of the plain ops the builder makes, used when the shared
+    /// <see cref="GradientRegistry"/> has no entry for them (graph mode does not register them
+    /// globally): <c>Identity</c> and <c>AddN</c> pass the gradient through to every input
+    /// (<c>_IdGrad</c>, <c>_AddNGrad</c>), <c>Shape</c> is not differentiable. <c>Fill</c> has no
+    /// gradient here (a path through it raises TensorFlow's no-gradient text).
     /// </summary>
     private sealed class PlainOpGradients : IGradientFunction
     {
         private static readonly PlainOpGradients Instance = new();
 
-        public static void Register()
+        /// <summary>Looks up a fallback; true with a null function for a not-differentiable op.</summary>
+        public static bool TryGet(string opType, out IGradientFunction? gradient)
         {
-            foreach (string op in (string[])["Identity", "AddN"])
-            {
-                if (!GradientRegistry.TryGet(op, out _))
-                {
-                    try
-                    {
-                        GradientRegistry.Register(op, Instance);
-                    }
-                    catch (InvalidOperationException)
-                    {
-                        // Registered concurrently by someone else: theirs stands.
-                    }
-                }
-            }
-
-            if (!GradientRegistry.TryGet("Shape", out _))
-            {
-                try
-                {
-                    GradientRegistry.RegisterNotDifferentiable("Shape");
-                }
-                catch (InvalidOperationException)
-                {
-                    // Registered concurrently: theirs stands.
-                }
-            }
+            gradient = opType is "Identity" or "AddN" ? Instance : null;
+            return gradient is not null || opType == "Shape";
         }
 
         public IReadOnlyList<TTensor?> Gradient<TTensor>(IOpEmitter<TTensor> ops, ForwardOp<TTensor> op, IReadOnlyList<TTensor?> outputGradients)

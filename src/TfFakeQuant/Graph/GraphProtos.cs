@@ -178,7 +178,7 @@ public static class GraphProtos
     internal static string NodeDescription(NodeDef node, IReadOnlyList<TensorShape> inputShapes)
     {
         var sb = new StringBuilder(" for '{{node ").Append(node.Name).Append("}} = ").Append(node.Op);
-        KeyValuePair<string, AttrValue>[] attrs = [.. node.Attr.Where(a => !a.Key.StartsWith('_'))];
+        KeyValuePair<string, AttrValue>[] attrs = [.. node.Attr];
         Array.Sort(attrs, (a, b) => string.CompareOrdinal(a.Key, b.Key));
         if (attrs.Length > 0)
         {
@@ -198,6 +198,12 @@ public static class GraphProtos
         AttrValue.ValueOneofCase.Type => DataTypeName(v.Type),
         AttrValue.ValueOneofCase.S => "\"" + v.S.ToStringUtf8() + "\"",
         AttrValue.ValueOneofCase.Shape => FromProto(v.Shape).ToString(),
+        AttrValue.ValueOneofCase.List => "[" + string.Join(", ",
+            v.List.S.Select(b => "\"" + b.ToStringUtf8() + "\"")
+                .Concat(v.List.I.Select(i => i.ToString(CultureInfo.InvariantCulture)))
+                .Concat(v.List.F.Select(f => f.ToString("R", CultureInfo.InvariantCulture).ToLowerInvariant()))
+                .Concat(v.List.B.Select(b => b ? "true" : "false"))
+                .Concat(v.List.Type.Select(DataTypeName))) + "]",
         _ => v.ValueCase.ToString(),
     };
 

@@ -109,6 +109,21 @@ public class GraphBuilderTests
     }
 
     [Test]
+    public void TheNodeSummaryListsEveryAttrIncludingColocation()
+    {
+        var g = new GraphBuilder();
+        GraphTensor x = g.Placeholder(TensorShape.Of(4L), "x");
+        GraphTensor lo = g.Placeholder(TensorShape.Of(2L), "lo");
+        GraphNode anchor = fake_quant_with_min_max_args(x, name: "fq").Node;
+        using (g.ColocateWith(anchor))
+        {
+            var ex = Assert.Throws<ShapeInferenceException>(() => fake_quant_with_min_max_vars(x, lo, lo, name: "v"));
+            Assert.That(ex!.RawMessage, Is.EqualTo(
+                "Shape must be rank 0 but is rank 1 for '{{node v}} = FakeQuantWithMinMaxVars[_class=[\"loc:@fq\"], narrow_range=false, num_bits=8](x, lo, lo)' with input shapes: [4], [2], [2]."));
+        }
+    }
+
+    [Test]
     public void UnknownRankGradientsWithRankZeroInputsRaiseTheRankZeroText()
     {
         // TensorFlow 2.21's own shape inference crashes its process here (SPEC.md).

@@ -114,6 +114,46 @@ public class GraphExecutorTests
         Assert.That(r.GetArray(), Is.EqualTo(FakeQuantOps.PerChannel(feeds["x:0"], feeds["min"], feeds["max"]).GetArray()));
     }
 
+    [TestCase(DataType.DtFloat, TestName = "HugeFloatConstIsARunError")]
+    [TestCase(DataType.DtInt32, TestName = "HugeInt32ConstIsARunError")]
+    public void HugeConstantsAreCleanRunErrors(DataType dtype)
+    {
+        var shape = new TensorShapeProto();
+        foreach (long d in new[] { 1L << 40, 1L << 40 })
+        {
+            shape.Dim.Add(new TensorShapeProto.Types.Dim { Size = d });
+        }
+
+        var def = new GraphDef();
+        def.Node.Add(new NodeDef
+        {
+            Name = "c",
+            Op = "Const",
+            Attr =
+            {
+                ["dtype"] = new AttrValue { Type = dtype },
+                ["value"] = new AttrValue { Tensor = new TensorProto { Dtype = dtype, TensorShape = shape } },
+            },
+        });
+        def.Node.Add(new NodeDef { Name = "i", Op = "Identity", Input = { "c" } });
+        var exec = new GraphExecutor(def);
+        Assert.Throws<InvalidArgumentException>(() => exec.Run(new Dictionary<string, FloatTensor>(), "c"));
+    }
+
+    [Test]
+    public void ControlInputsRunFirst()
+    {
+        var (g, _) = PerChannelGraph();
+        GraphDef def = g.ToGraphDef();
+        def.Node.Add(new NodeDef { Name = "after", Op = "Identity", Input = { "min", "^fq" } });
+        var exec = new GraphExecutor(def);
+        Dictionary<string, FloatTensor> feeds = Feeds();
+        Assert.That(exec.Run(feeds, "after").GetArray(), Is.EqualTo(feeds["min"].GetArray()));
+        feeds.Remove("x:0");
+        var ex = Assert.Throws<InvalidArgumentException>(() => exec.Run(feeds, "after"));
+        Assert.That(ex!.Message, Does.StartWith("You must feed a value for placeholder tensor 'x'"));
+    }
+
     [Test]
     public void FilesRoundTripInBothForms()
     {
