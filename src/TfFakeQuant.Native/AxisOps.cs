@@ -1,4 +1,3 @@
-using System.Buffers;
 using TfFakeQuant.Kernels;
 using TfFakeQuant.Ops;
 
@@ -113,113 +112,19 @@ public static class AxisOps
     }
 
     /// <summary>
-    /// Forward kernel along <paramref name="axis"/>. Inputs are viewed as <c>[outer, channels, inner]</c>.
-    /// When <c>inner == 1</c> (the last axis) this is the span kernel itself; otherwise — clearly a
-    /// stop-gap until the fast kernels grow an axis overload — the data is gathered into a
-    /// <c>[outer·inner, channels]</c> buffer, run through <see cref="FakeQuant.PerChannel"/> and
-    /// scattered back (bit-exact: the same per-element arithmetic).
+    /// Forward kernel along <paramref name="axis"/>: the library's any-axis span kernel
+    /// (<see cref="FakeQuant.PerChannel(ReadOnlySpan{float}, ReadOnlySpan{long}, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, bool, Span{float})"/>),
+    /// no transposes; bitwise what TensorFlow's last-axis op gives on the transposed tensor.
     /// </summary>
     internal static void Forward(ReadOnlySpan<float> inputs, TensorShape shape, int axis, ReadOnlySpan<float> min, ReadOnlySpan<float> max,
-        int numBits, bool narrowRange, Span<float> outputs)
-    {
-        (long outer, int channels, long inner) = Split(shape, axis);
-        if (inner == 1 || inputs.Length == 0)
-        {
-            FakeQuant.PerChannel(inputs, min, max, numBits, narrowRange, outputs);
-            return;
-        }
-
-        float[] buffer = ArrayPool<float>.Shared.Rent(inputs.Length);
-        try
-        {
-            Span<float> rows = buffer.AsSpan(0, inputs.Length);
-            Gather(inputs, rows, outer, channels, inner);
-            FakeQuant.PerChannel(rows, min, max, numBits, narrowRange, rows);
-            Scatter(rows, outputs, outer, channels, inner);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
-    }
+        int numBits, bool narrowRange, Span<float> outputs) =>
+        FakeQuant.PerChannel(inputs, shape.Dims, axis, min, max, numBits, narrowRange, outputs);
 
     /// <summary>
-    /// Gradient kernel along <paramref name="axis"/> (see <see cref="Forward"/> for the layout and
-    /// the gather / scatter stop-gap). Range gradients sum over <c>(outer, inner)</c> rows in
-    /// row-major order.
+    /// Gradient kernel along <paramref name="axis"/> (the library's any-axis span kernel). Range
+    /// gradients sum each channel's elements in the row order of the channel-last view.
     /// </summary>
     internal static void Gradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, TensorShape shape, int axis, ReadOnlySpan<float> min,
-        ReadOnlySpan<float> max, int numBits, bool narrowRange, Span<float> backpropsWrtInput, Span<float> backpropWrtMin, Span<float> backpropWrtMax)
-    {
-        (long outer, int channels, long inner) = Split(shape, axis);
-        if (inner == 1 || inputs.Length == 0)
-        {
-            FakeQuant.PerChannelGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax);
-            return;
-        }
-
-        float[] g = ArrayPool<float>.Shared.Rent(inputs.Length);
-        float[] x = ArrayPool<float>.Shared.Rent(inputs.Length);
-        try
-        {
-            Span<float> gRows = g.AsSpan(0, inputs.Length);
-            Span<float> xRows = x.AsSpan(0, inputs.Length);
-            Gather(gradients, gRows, outer, channels, inner);
-            Gather(inputs, xRows, outer, channels, inner);
-            FakeQuant.PerChannelGradient(gRows, xRows, min, max, numBits, narrowRange, gRows, backpropWrtMin, backpropWrtMax);
-            Scatter(gRows, backpropsWrtInput, outer, channels, inner);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(g);
-            ArrayPool<float>.Shared.Return(x);
-        }
-    }
-
-    private static (long Outer, int Channels, long Inner) Split(TensorShape shape, int axis)
-    {
-        long outer = 1, inner = 1;
-        for (int i = 0; i < axis; i++)
-        {
-            outer *= shape[i];
-        }
-
-        for (int i = axis + 1; i < shape.Rank; i++)
-        {
-            inner *= shape[i];
-        }
-
-        return (outer, checked((int)shape[axis]), inner);
-    }
-
-    // [outer, channels, inner] → rows ordered (outer, inner), each row the channels.
-    private static void Gather(ReadOnlySpan<float> src, Span<float> rows, long outer, int channels, long inner)
-    {
-        for (long o = 0; o < outer; o++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                long srcBase = (o * channels + c) * inner;
-                for (long i = 0; i < inner; i++)
-                {
-                    rows[(int)(((o * inner) + i) * channels + c)] = src[(int)(srcBase + i)];
-                }
-            }
-        }
-    }
-
-    private static void Scatter(ReadOnlySpan<float> rows, Span<float> dst, long outer, int channels, long inner)
-    {
-        for (long o = 0; o < outer; o++)
-        {
-            for (int c = 0; c < channels; c++)
-            {
-                long dstBase = (o * channels + c) * inner;
-                for (long i = 0; i < inner; i++)
-                {
-                    dst[(int)(dstBase + i)] = rows[(int)(((o * inner) + i) * channels + c)];
-                }
-            }
-        }
-    }
+        ReadOnlySpan<float> max, int numBits, bool narrowRange, Span<float> backpropsWrtInput, Span<float> backpropWrtMin, Span<float> backpropWrtMax) =>
+        FakeQuant.PerChannelGradient(gradients, inputs, shape.Dims, axis, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax);
 }
