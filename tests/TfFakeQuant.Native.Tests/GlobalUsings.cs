@@ -1,1 +1,3 @@
 global using NUnit.Framework;
+global using TfFakeQuant.Ops;
+global using TfFakeQuant.Tests.Parity;
