@@ -106,18 +106,7 @@ public static class FakeQuant
     {
         SpanGuard.NumBits(numBits);
         (long outer, int channels, long inner) = SpanGuard.Axis(shape, axis, inputs.Length, min.Length, max.Length);
-        SpanGuard.SameLength(inputs.Length, gradients.Length, nameof(gradients));
-        SpanGuard.SameLength(inputs.Length, backpropsWrtInput.Length, nameof(backpropsWrtInput));
-        SpanGuard.SameLength(channels, backpropWrtMin.Length, nameof(backpropWrtMin));
-        SpanGuard.SameLength(channels, backpropWrtMax.Length, nameof(backpropWrtMax));
-        SpanGuard.OutputOf(backpropsWrtInput, gradients, nameof(backpropsWrtInput));
-        SpanGuard.OutputOf(backpropsWrtInput, inputs, nameof(backpropsWrtInput));
-        SpanGuard.Disjoint(backpropsWrtInput, min, nameof(backpropsWrtInput));
-        SpanGuard.Disjoint(backpropsWrtInput, max, nameof(backpropsWrtInput));
-        SpanGuard.Disjoint(backpropWrtMin, backpropWrtMax, nameof(backpropWrtMax));
-        SpanGuard.DisjointFromAll(backpropWrtMin, nameof(backpropWrtMin), gradients, inputs, min, max, backpropsWrtInput);
-        SpanGuard.DisjointFromAll(backpropWrtMax, nameof(backpropWrtMax), gradients, inputs, min, max, backpropsWrtInput);
-        FastPath.PerChannelGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax,
+        PerChannelGradientChecked(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax,
             outer, channels, inner);
     }
 
@@ -257,6 +246,15 @@ public static class FakeQuant
     {
         SpanGuard.NumBits(numBits);
         int channels = SpanGuard.Channels(inputs.Length, min.Length, max.Length);
+        PerChannelGradientChecked(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax,
+            channels == 0 ? 0 : inputs.Length / channels, channels, 1);
+    }
+
+    /// <summary>The buffer checks both per-channel gradient overloads share, then the fast path over <c>[outer, channels, inner]</c>.</summary>
+    private static void PerChannelGradientChecked(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> min,
+        ReadOnlySpan<float> max, int numBits, bool narrowRange, Span<float> backpropsWrtInput, Span<float> backpropWrtMin, Span<float> backpropWrtMax,
+        long outer, int channels, long inner)
+    {
         SpanGuard.SameLength(inputs.Length, gradients.Length, nameof(gradients));
         SpanGuard.SameLength(inputs.Length, backpropsWrtInput.Length, nameof(backpropsWrtInput));
         SpanGuard.SameLength(channels, backpropWrtMin.Length, nameof(backpropWrtMin));
@@ -269,7 +267,7 @@ public static class FakeQuant
         SpanGuard.DisjointFromAll(backpropWrtMin, nameof(backpropWrtMin), gradients, inputs, min, max, backpropsWrtInput);
         SpanGuard.DisjointFromAll(backpropWrtMax, nameof(backpropWrtMax), gradients, inputs, min, max, backpropsWrtInput);
         FastPath.PerChannelGradient(gradients, inputs, min, max, numBits, narrowRange, backpropsWrtInput, backpropWrtMin, backpropWrtMax,
-            channels == 0 ? 0 : inputs.Length / channels, channels, 1);
+            outer, channels, inner);
     }
 }
 
