@@ -509,57 +509,17 @@ public static unsafe class NativeKernels
         }
     }
 
-    private static int GetInt32(nint ctx, string name)
-    {
-        using var status = new TfStatus();
-        int v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            KernelApi.TF_OpKernelConstruction_GetAttrInt32(ctx, n, &v, status.Pointer);
-        }
+    private static int GetInt32(nint ctx, string name) =>
+        AttrReader.Read<int>(ctx, name, &KernelApi.TF_OpKernelConstruction_GetAttrInt32, "TF_OpKernelConstruction_GetAttrInt32");
 
-        status.ThrowIfError("TF_OpKernelConstruction_GetAttrInt32");
-        return v;
-    }
+    private static long GetInt64(nint ctx, string name) =>
+        AttrReader.Read<long>(ctx, name, &KernelApi.TF_OpKernelConstruction_GetAttrInt64, "TF_OpKernelConstruction_GetAttrInt64");
 
-    private static long GetInt64(nint ctx, string name)
-    {
-        using var status = new TfStatus();
-        long v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            KernelApi.TF_OpKernelConstruction_GetAttrInt64(ctx, n, &v, status.Pointer);
-        }
+    private static bool GetBool(nint ctx, string name) =>
+        AttrReader.Read<byte>(ctx, name, &KernelApi.TF_OpKernelConstruction_GetAttrBool, "TF_OpKernelConstruction_GetAttrBool") != 0;
 
-        status.ThrowIfError("TF_OpKernelConstruction_GetAttrInt64");
-        return v;
-    }
-
-    private static bool GetBool(nint ctx, string name)
-    {
-        using var status = new TfStatus();
-        byte v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            KernelApi.TF_OpKernelConstruction_GetAttrBool(ctx, n, &v, status.Pointer);
-        }
-
-        status.ThrowIfError("TF_OpKernelConstruction_GetAttrBool");
-        return v != 0;
-    }
-
-    private static float GetFloat(nint ctx, string name)
-    {
-        using var status = new TfStatus();
-        float v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            KernelApi.TF_OpKernelConstruction_GetAttrFloat(ctx, n, &v, status.Pointer);
-        }
-
-        status.ThrowIfError("TF_OpKernelConstruction_GetAttrFloat");
-        return v;
-    }
+    private static float GetFloat(nint ctx, string name) =>
+        AttrReader.Read<float>(ctx, name, &KernelApi.TF_OpKernelConstruction_GetAttrFloat, "TF_OpKernelConstruction_GetAttrFloat");
 
     private static void FailConstruction(nint ctx, TfCode code, string message)
     {

@@ -108,44 +108,14 @@ internal static unsafe class RunGuard
             ? new FakeQuantAttrs(ReadInt(op, "num_bits"), ReadBool(op, "narrow_range"), ReadFloat(op, "min"), ReadFloat(op, "max"))
             : new FakeQuantAttrs(ReadInt(op, "num_bits"), ReadBool(op, "narrow_range"));
 
-    internal static long ReadInt(nint op, string name)
-    {
-        using var status = new TfStatus();
-        long v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            GraphApi.TF_OperationGetAttrInt(op, n, &v, status.Pointer);
-        }
+    internal static long ReadInt(nint op, string name) =>
+        AttrReader.Read<long>(op, name, &GraphApi.TF_OperationGetAttrInt, "TF_OperationGetAttrInt");
 
-        status.ThrowIfError("TF_OperationGetAttrInt");
-        return v;
-    }
+    internal static bool ReadBool(nint op, string name) =>
+        AttrReader.Read<byte>(op, name, &GraphApi.TF_OperationGetAttrBool, "TF_OperationGetAttrBool") != 0;
 
-    internal static bool ReadBool(nint op, string name)
-    {
-        using var status = new TfStatus();
-        byte v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            GraphApi.TF_OperationGetAttrBool(op, n, &v, status.Pointer);
-        }
-
-        status.ThrowIfError("TF_OperationGetAttrBool");
-        return v != 0;
-    }
-
-    internal static float ReadFloat(nint op, string name)
-    {
-        using var status = new TfStatus();
-        float v;
-        fixed (byte* n = Utf8.Z(name))
-        {
-            GraphApi.TF_OperationGetAttrFloat(op, n, &v, status.Pointer);
-        }
-
-        status.ThrowIfError("TF_OperationGetAttrFloat");
-        return v;
-    }
+    internal static float ReadFloat(nint op, string name) =>
+        AttrReader.Read<float>(op, name, &GraphApi.TF_OperationGetAttrFloat, "TF_OperationGetAttrFloat");
 
     internal static string OpType(nint op) => Utf8.Read(GraphApi.TF_OperationOpType(op)) ?? string.Empty;
 

@@ -56,3 +56,25 @@ internal static class Utf8
 
     public static unsafe string? Read(byte* p) => p is null ? null : Marshal.PtrToStringUTF8((nint)p);
 }
+
+/// <summary>
+/// Reads one scalar attr through a C API getter of the shape
+/// <c>void getter(owner, const char* attr_name, T* value, TF_Status* status)</c>
+/// (<c>TF_OperationGetAttr*</c>, <c>TF_OpKernelConstruction_GetAttr*</c>); a non-OK status throws.
+/// </summary>
+internal static unsafe class AttrReader
+{
+    public static T Read<T>(nint owner, string name, delegate*<nint, byte*, T*, nint, void> getter, string call)
+        where T : unmanaged
+    {
+        using var status = new TfStatus();
+        T value;
+        fixed (byte* n = Utf8.Z(name))
+        {
+            getter(owner, n, &value, status.Pointer);
+        }
+
+        status.ThrowIfError(call);
+        return value;
+    }
+}
