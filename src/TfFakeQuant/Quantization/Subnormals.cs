@@ -19,6 +19,14 @@ public static class Subnormals
     public const float SmallestNormal = 1.17549435E-38f;
 
     /// <summary>
+    /// 2^-102. Adding a float of at least this magnitude to a float that is 0 or normal never gives
+    /// a nonzero subnormal: such a result would need both operands above 2^-103, i.e. both integer
+    /// multiples of 2^-126, and a nonzero multiple of 2^-126 is not subnormal. The fast gradient
+    /// path relies on it (<c>Driver.GradientStep</c>).
+    /// </summary>
+    internal const float GradientSafeMagnitude = 1.97215226E-31f;
+
+    /// <summary>
     /// <c>|v| &lt; 2^-126 ? (v's sign) 0 : v</c>. NaN and ±Infinity are returned unchanged.
     /// </summary>
     /// <param name="value">Any float.</param>

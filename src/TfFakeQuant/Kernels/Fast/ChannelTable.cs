@@ -35,16 +35,22 @@ internal static class ChannelTable
     /// <paramref name="table"/>; with <paramref name="dazBounds"/> the bounds are stored as
     /// <see cref="AdjustForDaz"/> gives them (gradient tables).
     /// </summary>
-    /// <returns>Whether every channel <see cref="IsSafeForward"/>.</returns>
-    public static bool Fill(Span<float> table, int period, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange, bool dazBounds)
+    /// <returns>
+    /// Whether every channel <see cref="IsSafeForward"/>; <c>anyZeroRange</c> is set when some
+    /// channel is the zero-range case.
+    /// </returns>
+    public static bool Fill(Span<float> table, int period, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange, bool dazBounds,
+        out bool anyZeroRange)
     {
         int channels = min.Length;
         float allOnes = BitConverter.Int32BitsToSingle(-1);
         bool safe = true;
+        anyZeroRange = false;
         for (int c = 0; c < channels; c++)
         {
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
             safe &= IsSafeForward(q);
+            anyZeroRange |= q.IsZeroRange;
             for (int k = c; k < period; k += channels)
             {
                 Set(table, period, k, q, allOnes, dazBounds);

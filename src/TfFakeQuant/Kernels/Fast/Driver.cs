@@ -34,53 +34,53 @@ internal static class Driver<S, TV>
     /// <summary>
     /// Forward of one vector. Lane = one element; <paramref name="nmin"/> .. <paramref name="zr"/>
     /// hold the constants of that element's channel. Clamp is Eigen's <c>min(x, hi)</c> then
-    /// <c>max(., lo)</c> as compare + select (so a NaN x stays NaN, and lo wins when lo &gt; hi),
-    /// not Vector.Min/Max whose NaN rules differ. Zero-range lanes give +0 (<c>q &amp; ~zr</c>).
+    /// <c>max(., lo)</c>, i.e. <c>t = hi &lt; x ? hi : x</c>, <c>c = lo &gt; t ? lo : t</c>
+    /// (<see cref="ISimd{TV}.LessOf"/> / <see cref="ISimd{TV}.GreaterOf"/>: a NaN x stays NaN and lo
+    /// wins when lo &gt; hi). Zero-range lanes give +0 (<c>y &amp; ~zr</c>). <typeparamref name="TDivide"/>:
+    /// <c>(c - nmin) / scale</c> (the per-tensor Vars op) instead of <c>* inv</c>.
     /// </summary>
     /// <remarks>
-    /// With <paramref name="safe"/> (every channel of the call is a zero range or has
-    /// <c>2^-30 ≤ scale ≤ 2^30</c>, checked once per call) only two flushes are kept, on x and on
-    /// <c>u</c>; the other three cannot change a value: nudged bounds are 0 or integer multiples of
-    /// scale (so 0 or ≥ 2^-31 in magnitude, and nmin ≤ 0 ≤ nmax); (1) <c>cs = c - nmin</c> with c
-    /// ∈ {flushed x, nmin, nmax}: if nmin = 0 it is c itself (0 or normal); otherwise a nonzero
-    /// |cs| &lt; 2^-126 would need |c| ≥ 2^-31, making both operands multiples of 2^-54, so cs is 0
-    /// or ≥ 2^-54. (2) <c>a = u - qz</c> with u flushed and qz a non-negative integer: qz = 0 gives
-    /// u; otherwise a tiny nonzero a needs u ≥ 0.5, both multiples of 2^-25. (3) <c>a + 0.5</c>: a
-    /// tiny result needs a ≈ -0.5, a multiple of 2^-26. (4) <c>floor(.) * scale</c> is 0 or an
-    /// integer ≥ 1 times scale ≥ 2^-30. NaN/Inf pass through flushes unchanged.
+    /// <para>Without <typeparamref name="TSafe"/> every value is flushed where the reference flushes it.</para>
+    /// <para>
+    /// With <typeparamref name="TSafe"/> (every channel of the call is a zero range or has
+    /// <c>2^-30 ≤ scale ≤ 2^30</c>, checked once per call by <see cref="ChannelTable.IsSafeForward"/>)
+    /// no flush can change the result, so none is done. Facts used: the nudged bounds satisfy
+    /// nmin ≤ 0 ≤ nmax and are 0 or an integer times scale, hence 0 or of magnitude ≥ 2^-31;
+    /// <c>inv ≥ 2^-31</c>; nmin = 0 implies qz = 0 (<c>floor(-0·inv + 0.5)</c>). Subnormal
+    /// inputs stay below 2^-126; NaN/Inf are never touched by a flush.
+    /// (1) <b>x.</b> If nmin &lt; 0 a subnormal x clamps to itself or to nmax = 0 exactly as ±0 does
+    /// (nmax &lt; x ⟺ nmax &lt; flushed x for nmax = 0 only when x &gt; 0, giving nmax = +0 in both),
+    /// and <c>x - nmin</c> rounds to <c>-nmin</c> because |x| &lt; 2^-126 is far below half an ulp of
+    /// |nmin| ≥ 2^-31 — the same as <c>±0 - nmin</c>. If nmin = 0 (so qz = 0) a subnormal x gives
+    /// <c>cs ∈ {±0, x}</c>, then <c>u = cs·inv</c> with 0 ≤ u &lt; 2^-95, <c>u - 0 + 0.5 = 0.5</c>
+    /// exactly and <c>floor(0.5)·scale = +0</c>: the flushed input gives +0 too.
+    /// (2) <b>cs = c - nmin.</b> With nmin = 0 it is c (0, normal, or case 1). Otherwise a nonzero
+    /// |cs| &lt; 2^-126 needs |c| &gt; 2^-31 - 2^-126, making both operands multiples of 2^-54, so
+    /// cs is 0 or ≥ 2^-54.
+    /// (3) <b>u = cs·inv</b> (or cs / scale): 0, ≥ 2^-54·2^-31 (normal), or case 1's &lt; 2^-95
+    /// with nmin = 0, which ends as +0 whether flushed or not (as in case 1).
+    /// (4) <b>a = u - qz</b>: qz = 0 gives u; otherwise qz ≥ 1, and a tiny nonzero a needs
+    /// u ≥ 0.5, both multiples of 2^-25. (5) <b>a + 0.5</b>: a tiny result needs a ≈ -0.5, a
+    /// multiple of 2^-26. (6) <b>floor(.)·scale</b>: 0 or an integer ≥ 1 times scale ≥ 2^-30.
+    /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Quantize(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr, bool divide, bool safe)
+    public static TV Quantize<TSafe, TDivide>(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr)
+        where TSafe : struct, IFlag
+        where TDivide : struct, IFlag
     {
-        TV xf = S.Flush(x);
-        TV t = S.Select(S.LessThan(nmax, xf), nmax, xf);
-        TV c = S.Select(S.LessThan(t, nmin), nmin, t);
-        TV cs = S.Subtract(c, nmin);
-        if (!safe)
+        TV half = S.Broadcast(0.5f);
+        if (TSafe.Value)
         {
-            cs = S.Flush(cs);
+            TV cs = S.Subtract(S.GreaterOf(nmin, S.LessOf(nmax, x)), nmin);
+            TV u = TDivide.Value ? S.Divide(cs, scale) : S.Multiply(cs, inv);
+            return S.AndNot(S.Multiply(S.Floor(S.Add(S.Subtract(u, qz), half)), scale), zr);
         }
 
-        TV u = S.Flush(divide ? S.Divide(cs, scale) : S.Multiply(cs, inv));
-        TV a = S.Subtract(u, qz);
-        if (!safe)
-        {
-            a = S.Flush(a);
-        }
-
-        TV shifted = S.Add(a, S.Broadcast(0.5f));
-        if (!safe)
-        {
-            shifted = S.Flush(shifted);
-        }
-
-        TV y = S.Multiply(S.Floor(shifted), scale);
-        if (!safe)
-        {
-            y = S.Flush(y);
-        }
-
-        return S.AndNot(y, zr);
+        TV csf = S.Flush(S.Subtract(S.GreaterOf(nmin, S.LessOf(nmax, S.Flush(x))), nmin));
+        TV uf = S.Flush(TDivide.Value ? S.Divide(csf, scale) : S.Multiply(csf, inv));
+        TV shifted = S.Flush(S.Add(S.Flush(S.Subtract(uf, qz)), half));
+        return S.AndNot(S.Flush(S.Multiply(S.Floor(shifted), scale)), zr);
     }
 
     /// <summary>
@@ -104,6 +104,40 @@ internal static class Driver<S, TV>
         return S.Select(zr, g, S.Multiply(gf, S.And(inside, one)));
     }
 
+    /// <summary>
+    /// One vector of the channel-last gradient with its two running sums: returns the input
+    /// backprop and sets <c>sMin = flush(sMin + below)</c>, <c>sMax = flush(sMax + above)</c>, as
+    /// <see cref="Gradient"/> and the reference do.
+    /// </summary>
+    /// <remarks>
+    /// When the call has no zero-range channel (<typeparamref name="TZr"/> off) and no lane of g
+    /// has <c>0 &lt; |g| &lt; 2^-102</c> (<see cref="ISimd{TV}.AnySmallNonZero"/>; one compare pair and
+    /// a test per vector, the branch almost never taken), all three flushes are idle and skipped:
+    /// g is not subnormal, so <c>flush(g) = g</c>; each term is ±0, g or NaN; and the running sums
+    /// (0 or normal, by induction) plus such a term are never a nonzero subnormal — for ±0 the sum
+    /// is s or ±0, and for <c>|t| ≥ 2^-102</c> a result below 2^-126 would need <c>|s| &gt; 2^-103</c>,
+    /// making s, t and their sum integer multiples of 2^-126, so the result is 0 or normal
+    /// (<see cref="Subnormals.GradientSafeMagnitude"/>). Otherwise the vector takes the exact path.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV GradientStep<TZr>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
+        where TZr : struct, IFlag
+    {
+        if (!TZr.Value && !S.AnySmallNonZero(g))
+        {
+            TV one = S.Broadcast(1f);
+            TV inside = S.And(S.LessThanOrEqual(nmin, x), S.LessThanOrEqual(x, nmax));
+            sMin = S.Add(sMin, S.Multiply(g, S.And(S.LessThan(x, nmin), one)));
+            sMax = S.Add(sMax, S.Multiply(g, S.And(S.LessThan(nmax, x), one)));
+            return S.Multiply(g, S.And(inside, one));
+        }
+
+        TV b = Gradient(g, x, nmin, nmax, zr, out TV below, out TV above);
+        sMin = S.Flush(S.Add(sMin, below));
+        sMax = S.Flush(S.Add(sMax, above));
+        return b;
+    }
+
     // ---------------------------------------------------------------- forward
 
     /// <summary>
@@ -114,7 +148,9 @@ internal static class Driver<S, TV>
     /// at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardPattern(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, bool divide, bool safe)
+    public static void ForwardPattern<TSafe, TDivide>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period)
+        where TSafe : struct, IFlag
+        where TDivide : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -132,15 +168,15 @@ internal static class Driver<S, TV>
             TV scale = S.Load(ref tScale, 0), qz = S.Load(ref tQz, 0), zr = S.Load(ref tZr, 0);
             for (; k + w <= end; k += w)
             {
-                S.Store(Quantize(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr, divide, safe), ref y, k);
+                S.Store(Quantize<TSafe, TDivide>(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr), ref y, k);
             }
         }
         else
         {
             for (; k + w <= end; k += w)
             {
-                TV v = Quantize(S.Load(ref x, k), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tInv, p),
-                    S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p), divide, safe);
+                TV v = Quantize<TSafe, TDivide>(S.Load(ref x, k), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tInv, p),
+                    S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p));
                 S.Store(v, ref y, k);
                 p += w;
                 if (p == period)
@@ -152,8 +188,8 @@ internal static class Driver<S, TV>
 
         for (; k < end; k++, p++)
         {
-            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p), Unsafe.Add(ref tMax, p),
-                Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p), divide, safe);
+            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p),
+                Unsafe.Add(ref tMax, p), Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p));
         }
     }
 
@@ -164,7 +200,8 @@ internal static class Driver<S, TV>
     /// one lane at a time (no overlapping vector: in place, that would re-read written outputs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRows(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table, bool safe)
+    public static void ForwardRows<TSafe>(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table)
+        where TSafe : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -180,15 +217,15 @@ internal static class Driver<S, TV>
             nuint c = 0;
             for (; c + w <= d; c += w)
             {
-                TV v = Quantize(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
-                    S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c), divide: false, safe);
+                TV v = Quantize<TSafe, No>(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
+                    S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c));
                 S.Store(v, ref yr, c);
             }
 
             for (; c < d; c++)
             {
-                Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c),
-                    Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c), false, safe);
+                Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize<TSafe, No>(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c),
+                    Unsafe.Add(ref tMax, c), Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c));
             }
         }
     }
@@ -199,7 +236,8 @@ internal static class Driver<S, TV>
     /// Lane = element of a run; the channel's constants are broadcast; scalar remainder per run.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardRuns(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table, bool safe)
+    public static void ForwardRuns<TSafe>(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table)
+        where TSafe : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         for (nuint q = run0; q < run1; q++)
@@ -218,12 +256,12 @@ internal static class Driver<S, TV>
             nuint i = 0;
             for (; i + w <= inner; i += w)
             {
-                S.Store(Quantize(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr, false, safe), ref yr, i);
+                S.Store(Quantize<TSafe, No>(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr), ref yr, i);
             }
 
             for (; i < inner; i++)
             {
-                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr, false, safe);
+                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize<TSafe, No>(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr);
             }
         }
     }
@@ -266,8 +304,9 @@ internal static class Driver<S, TV>
     /// (<c>d mod W</c>, only in the last part) use the one-lane instantiation of the same code.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GradientColumns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static void GradientColumns<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch)
+        where TZr : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -298,16 +337,17 @@ internal static class Driver<S, TV>
                     for (; c + w <= cb1; c += w)
                     {
                         nuint off = rowOff + c;
-                        TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tZr, c),
-                            out TV below, out TV above);
+                        TV sMin = S.Load(ref accMin, c), sMax = S.Load(ref accMax, c);
+                        TV b = GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c),
+                            TZr.Value ? S.Load(ref tZr, c) : default, ref sMin, ref sMax);
                         S.Store(b, ref bp, off);
-                        S.Store(S.Flush(S.Add(S.Load(ref accMin, c), below)), ref accMin, c);
-                        S.Store(S.Flush(S.Add(S.Load(ref accMax, c), above)), ref accMax, c);
+                        S.Store(sMin, ref accMin, c);
+                        S.Store(sMax, ref accMax, c);
                     }
 
                     if (c < cb1)
                     {
-                        Driver<SimdScalar, float>.GradientColumnScalarRange(ref g, ref x, ref bp, ref accMin, ref accMax, r, d, c, cb1, ref tMin, ref tMax, ref tZr);
+                        Driver<SimdScalar, float>.GradientColumnScalarRange<TZr>(ref g, ref x, ref bp, ref accMin, ref accMax, r, d, c, cb1, ref tMin, ref tMax, ref tZr);
                     }
                 }
 
@@ -328,15 +368,12 @@ internal static class Driver<S, TV>
             nuint c = c0;
             for (; c + w <= c1; c += w)
             {
-                TV nmin = S.Load(ref tMin, c), nmax = S.Load(ref tMax, c), zr = S.Load(ref tZr, c);
+                TV nmin = S.Load(ref tMin, c), nmax = S.Load(ref tMax, c), zr = TZr.Value ? S.Load(ref tZr, c) : default;
                 TV sMin = S.Load(ref sumMin, c), sMax = S.Load(ref sumMax, c);
                 nuint off = (r0 * d) + c;
                 for (nuint r = r0; r < r1; r++, off += d)
                 {
-                    TV b = Gradient(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, out TV below, out TV above);
-                    S.Store(b, ref bp, off);
-                    sMin = S.Flush(S.Add(sMin, below));
-                    sMax = S.Flush(S.Add(sMax, above));
+                    S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
                 }
 
                 S.Store(sMin, ref sumMin, c);
@@ -345,40 +382,38 @@ internal static class Driver<S, TV>
 
             for (; c < c1; c++)
             {
-                Driver<SimdScalar, float>.GradientColumnScalar(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
+                Driver<SimdScalar, float>.GradientColumnScalar<TZr>(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
             }
         }
     }
 
     /// <summary>One row, channels <c>[c, c1)</c>, one lane (the row remainder of the row-major <see cref="GradientColumns"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientColumnScalarRange(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    private static void GradientColumnScalarRange<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint r, nuint d, nuint c, nuint c1, ref float tMin, ref float tMax, ref float tZr)
+        where TZr : struct, IFlag
     {
         for (; c < c1; c++)
         {
             nuint off = (r * d) + c;
-            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
-                Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c), Unsafe.Add(ref tZr, c), out float below, out float above);
-            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + below);
-            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + above);
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
+                Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c), Unsafe.Add(ref tZr, c), ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c));
         }
     }
 
     /// <summary>One channel, rows <c>[r0, r1)</c>, one lane (the remainder of <see cref="GradientColumns"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientColumnScalar(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    private static void GradientColumnScalar<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint r0, nuint r1, nuint d, nuint c, ref float tMin, ref float tMax, ref float tZr)
+        where TZr : struct, IFlag
     {
         float nmin = Unsafe.Add(ref tMin, c), nmax = Unsafe.Add(ref tMax, c), zr = Unsafe.Add(ref tZr, c);
         float sMin = Unsafe.Add(ref sumMin, c), sMax = Unsafe.Add(ref sumMax, c);
         nuint off = (r0 * d) + c;
         for (nuint r = r0; r < r1; r++, off += d)
         {
-            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
-                out float below, out float above);
-            sMin = Subnormals.Flush(sMin + below);
-            sMax = Subnormals.Flush(sMax + above);
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
+                ref sMin, ref sMax);
         }
 
         Unsafe.Add(ref sumMin, c) = sMin;

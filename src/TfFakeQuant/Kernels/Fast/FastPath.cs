@@ -118,7 +118,7 @@ internal static unsafe class FastPath
         Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
         try
         {
-            run.Safe = ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: false);
+            run.Safe = ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: false, out _);
             fixed (float* px = inputs, py = outputs, pt = table)
             {
                 run.X = px;
@@ -172,7 +172,7 @@ internal static unsafe class FastPath
         Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
         try
         {
-            ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: true);
+            ChannelTable.Fill(table[..size], period, min, max, numBits, narrowRange, dazBounds: true, out run.AnyZeroRange);
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
                 run.G = pg;

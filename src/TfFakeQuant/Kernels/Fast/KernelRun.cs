@@ -55,6 +55,9 @@ internal unsafe struct KernelRun
     /// <summary>Every channel passes <see cref="ChannelTable.IsSafeForward"/>: the forward may skip provably idle flushes.</summary>
     public bool Safe;
 
+    /// <summary>Some channel is TensorFlow's zero-range case (min = max = 0): the gradient takes its exact path throughout.</summary>
+    public bool AnyZeroRange;
+
     /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
     /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
@@ -126,7 +129,22 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardPattern:
             {
                 (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
-                Driver<S, TV>.ForwardPattern(ref *X, ref *Out, s, e, ref *Table, Period, Divide, Safe);
+                switch ((Safe, Divide))
+                {
+                    case (true, true):
+                        Driver<S, TV>.ForwardPattern<Yes, Yes>(ref *X, ref *Out, s, e, ref *Table, Period);
+                        break;
+                    case (true, false):
+                        Driver<S, TV>.ForwardPattern<Yes, No>(ref *X, ref *Out, s, e, ref *Table, Period);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.ForwardPattern<No, Yes>(ref *X, ref *Out, s, e, ref *Table, Period);
+                        break;
+                    default:
+                        Driver<S, TV>.ForwardPattern<No, No>(ref *X, ref *Out, s, e, ref *Table, Period);
+                        break;
+                }
+
                 break;
             }
 
@@ -140,14 +158,30 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardRows:
             {
                 (nuint s, nuint e) = Split(Rows, 1, part, parts);
-                Driver<S, TV>.ForwardRows(ref *X, ref *Out, s, e, Channels, ref *Table, Safe);
+                if (Safe)
+                {
+                    Driver<S, TV>.ForwardRows<Yes>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                }
+                else
+                {
+                    Driver<S, TV>.ForwardRows<No>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                }
+
                 break;
             }
 
             case DriverKind.ForwardRuns:
             {
                 (nuint s, nuint e) = Split(Rows * Channels, 1, part, parts);
-                Driver<S, TV>.ForwardRuns(ref *X, ref *Out, s, e, Channels, Inner, ref *Table, Safe);
+                if (Safe)
+                {
+                    Driver<S, TV>.ForwardRuns<Yes>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                }
+                else
+                {
+                    Driver<S, TV>.ForwardRuns<No>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                }
+
                 break;
             }
 
@@ -155,7 +189,15 @@ internal unsafe struct KernelRun
             {
                 (nuint s, nuint e) = parts == 1 ? (0, Channels) : ColumnSplit(part, parts);
                 float* scratch = stackalloc float[2 * Driver<S, TV>.ColumnBlock];
-                Driver<S, TV>.GradientColumns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
+                if (AnyZeroRange)
+                {
+                    Driver<S, TV>.GradientColumns<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
+                }
+                else
+                {
+                    Driver<S, TV>.GradientColumns<No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
+                }
+
                 break;
             }
 

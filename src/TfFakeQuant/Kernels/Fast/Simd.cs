@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TfFakeQuant.Quantization;
 
 namespace TfFakeQuant.Kernels.Fast;
@@ -55,6 +56,23 @@ internal interface ISimd<TV>
     static abstract TV Select(TV mask, TV ifTrue, TV ifFalse);
 
     /// <summary>
+    /// <c>a &lt; b ? a : b</c> per lane, exactly (so a NaN or a ±0 tie gives <c>b</c>). This is the
+    /// x86 <c>minps a, b</c> instruction, one operation instead of compare + select; elsewhere it
+    /// is the compare + select.
+    /// </summary>
+    static abstract TV LessOf(TV a, TV b);
+
+    /// <summary><c>a &gt; b ? a : b</c> per lane, exactly (x86 <c>maxps a, b</c>).</summary>
+    static abstract TV GreaterOf(TV a, TV b);
+
+    /// <summary>
+    /// Whether some lane holds a value with <c>0 &lt; |v| &lt; 2^-102</c> (subnormals included; NaN
+    /// and ±0 excluded): the lanes for which the gradient's flushes may act (see
+    /// <c>Driver.GradientStep</c>).
+    /// </summary>
+    static abstract bool AnySmallNonZero(TV v);
+
+    /// <summary>
     /// FTZ/DAZ emulation, <see cref="Subnormals.Flush"/> per lane:
     /// <c>|v| &lt; 2^-126 ? copysign(0, v) : v</c>. Vector form: <c>tiny = abs(v) &lt; 2^-126</c>
     /// (false for NaN), then <c>v &amp; ~(tiny &amp; 0x7FFFFFFF)</c> clears the magnitude bits of tiny
@@ -64,6 +82,24 @@ internal interface ISimd<TV>
 
     /// <summary>Bit i set when lane i is not ±0 (NaN lanes count as nonzero).</summary>
     static abstract uint NonZeroBits(TV v);
+}
+
+/// <summary>A compile-time switch for the drivers: the JIT folds <see cref="Value"/> and drops the dead branch.</summary>
+internal interface IFlag
+{
+    static abstract bool Value { get; }
+}
+
+/// <summary>The switch is on.</summary>
+internal readonly struct Yes : IFlag
+{
+    public static bool Value => true;
+}
+
+/// <summary>The switch is off.</summary>
+internal readonly struct No : IFlag
+{
+    public static bool Value => false;
 }
 
 /// <summary>512-bit lanes (16 floats).</summary>
@@ -110,6 +146,22 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Select(Vector512<float> mask, Vector512<float> ifTrue, Vector512<float> ifFalse) =>
         Vector512.ConditionalSelect(mask, ifTrue, ifFalse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LessOf(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.IsSupported ? Avx512F.Min(a, b) : Vector512.ConditionalSelect(Vector512.LessThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> GreaterOf(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.IsSupported ? Avx512F.Max(a, b) : Vector512.ConditionalSelect(Vector512.GreaterThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(Vector512<float> v)
+    {
+        Vector512<float> abs = v & Vector512.Create(0x7FFFFFFF).AsSingle();
+        Vector512<float> small = Vector512.LessThan(abs, Vector512.Create(Subnormals.GradientSafeMagnitude)) & Vector512.GreaterThan(abs, Vector512<float>.Zero);
+        return small.AsUInt32() != Vector512<uint>.Zero;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Flush(Vector512<float> v)
@@ -170,6 +222,22 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
         Vector256.ConditionalSelect(mask, ifTrue, ifFalse);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LessOf(Vector256<float> a, Vector256<float> b) =>
+        Avx.IsSupported ? Avx.Min(a, b) : Vector256.ConditionalSelect(Vector256.LessThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GreaterOf(Vector256<float> a, Vector256<float> b) =>
+        Avx.IsSupported ? Avx.Max(a, b) : Vector256.ConditionalSelect(Vector256.GreaterThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(Vector256<float> v)
+    {
+        Vector256<float> abs = v & Vector256.Create(0x7FFFFFFF).AsSingle();
+        Vector256<float> small = Vector256.LessThan(abs, Vector256.Create(Subnormals.GradientSafeMagnitude)) & Vector256.GreaterThan(abs, Vector256<float>.Zero);
+        return small.AsUInt32() != Vector256<uint>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Flush(Vector256<float> v)
     {
         Vector256<float> magnitude = Vector256.Create(0x7FFFFFFF).AsSingle();
@@ -226,6 +294,22 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Select(Vector128<float> mask, Vector128<float> ifTrue, Vector128<float> ifFalse) =>
         Vector128.ConditionalSelect(mask, ifTrue, ifFalse);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LessOf(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.Min(a, b) : Vector128.ConditionalSelect(Vector128.LessThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> GreaterOf(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.Max(a, b) : Vector128.ConditionalSelect(Vector128.GreaterThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(Vector128<float> v)
+    {
+        Vector128<float> abs = v & Vector128.Create(0x7FFFFFFF).AsSingle();
+        Vector128<float> small = Vector128.LessThan(abs, Vector128.Create(Subnormals.GradientSafeMagnitude)) & Vector128.GreaterThan(abs, Vector128<float>.Zero);
+        return small.AsUInt32() != Vector128<uint>.Zero;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Flush(Vector128<float> v)
@@ -289,6 +373,19 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Select(float mask, float ifTrue, float ifFalse) => Raw(mask) != 0 ? ifTrue : ifFalse;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float LessOf(float a, float b) => a < b ? a : b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float GreaterOf(float a, float b) => a > b ? a : b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(float v)
+    {
+        float abs = MathF.Abs(v);
+        return abs < Subnormals.GradientSafeMagnitude && abs > 0f;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Flush(float v) => Subnormals.Flush(v);
