@@ -20,6 +20,13 @@ public static class QuickMode
         Console.WriteLine(FormattableString.Invariant($"SIMD width {FakeQuant.ActiveVectorWidthBits} bits, {Environment.ProcessorCount} processors, {Environment.Version}"));
         var json = new StringBuilder("{\"rows\":[");
         bool first = true;
+        int threshold = Array.IndexOf(args, "--stream-threshold");
+        if (threshold >= 0)
+        {
+            // Tuning aid: move the streaming-store crossover (FastPath.StreamThreshold) for this run.
+            TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold = long.Parse(args[threshold + 1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         int only = Array.IndexOf(args, "--shape");
         foreach (string shape in only >= 0 ? args[(only + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All)
         {

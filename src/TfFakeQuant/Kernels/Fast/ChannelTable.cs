@@ -32,15 +32,17 @@ internal static class ChannelTable
 
     /// <summary>
     /// Nudges every channel once (exactly <see cref="QuantRange.Nudge"/>) and fills
-    /// <paramref name="table"/>; with <paramref name="dazBounds"/> the bounds are stored as
+    /// <paramref name="table"/>, rotated by <paramref name="rotate"/>: entry k holds
+    /// channel <c>(k + rotate) mod channels</c>, for streams whose vectors start at element
+    /// <paramref name="rotate"/>; with <paramref name="dazBounds"/> the bounds are stored as
     /// <see cref="AdjustForDaz"/> gives them (gradient tables).
     /// </summary>
     /// <returns>
     /// Whether every channel <see cref="IsSafeForward"/>; <c>anyZeroRange</c> is set when some
     /// channel is the zero-range case.
     /// </returns>
-    public static bool Fill(Span<float> table, int period, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange, bool dazBounds,
-        out bool anyZeroRange)
+    public static bool Fill(Span<float> table, int period, int rotate, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits, bool narrowRange,
+        bool dazBounds, out bool anyZeroRange)
     {
         int channels = min.Length;
         float allOnes = BitConverter.Int32BitsToSingle(-1);
@@ -51,7 +53,7 @@ internal static class ChannelTable
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
             safe &= IsSafeForward(q);
             anyZeroRange |= q.IsZeroRange;
-            for (int k = c; k < period; k += channels)
+            for (int k = (((c - rotate) % channels) + channels) % channels; k < period; k += channels)
             {
                 Set(table, period, k, q, allOnes, dazBounds);
             }

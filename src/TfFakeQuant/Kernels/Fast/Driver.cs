@@ -138,19 +138,37 @@ internal static class Driver<S, TV>
         return b;
     }
 
+    /// <summary>Stores one output vector: non-temporally under <typeparamref name="TStream"/> (the index is then vector-aligned).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<TStream>(TV value, ref float destination, nuint index)
+        where TStream : struct, IFlag
+    {
+        if (TStream.Value)
+        {
+            S.StoreStream(value, ref destination, index);
+        }
+        else
+        {
+            S.Store(value, ref destination, index);
+        }
+    }
+
     // ---------------------------------------------------------------- forward
 
     /// <summary>
     /// Forward over elements <c>[start, end)</c> of a stream whose constants repeat with
     /// <paramref name="period"/> (a multiple of W; <paramref name="start"/> a multiple of it).
-    /// Lane i of vector k holds element k·W+i and loads the constants of table entry
-    /// <c>(k·W + i) mod period</c>; the remainder (&lt; W elements) continues the same phase one lane
-    /// at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
+    /// The first <paramref name="lead"/> (&lt; W) elements go one lane at a time, so that the
+    /// vectors start where the output is vector-aligned (needed by <typeparamref name="TStream"/>);
+    /// the table is rotated by <paramref name="lead"/> (see <see cref="ChannelTable"/>), so lead element j uses entry <c>period - lead + j</c> and lane i of the v-th vector entry
+    /// <c>(v·W + i) mod period</c>. The remainder (&lt; W elements) continues the same phase one
+    /// lane at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardPattern<TSafe, TDivide>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period)
+    public static void ForwardPattern<TSafe, TDivide, TStream>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, nuint lead)
         where TSafe : struct, IFlag
         where TDivide : struct, IFlag
+        where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -159,8 +177,14 @@ internal static class Driver<S, TV>
         ref float tScale = ref Unsafe.Add(ref table, ChannelTable.Scale * period);
         ref float tQz = ref Unsafe.Add(ref table, ChannelTable.QuantZero * period);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
-        nuint p = 0;
         nuint k = start;
+        for (nuint e = period - lead; e < period && k < end; e++, k++)
+        {
+            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, e),
+                Unsafe.Add(ref tMax, e), Unsafe.Add(ref tInv, e), Unsafe.Add(ref tScale, e), Unsafe.Add(ref tQz, e), Unsafe.Add(ref tZr, e));
+        }
+
+        nuint p = 0;
         if (period == w)
         {
             // One channel per lane position never changes: hoist the constants.
@@ -168,7 +192,7 @@ internal static class Driver<S, TV>
             TV scale = S.Load(ref tScale, 0), qz = S.Load(ref tQz, 0), zr = S.Load(ref tZr, 0);
             for (; k + w <= end; k += w)
             {
-                S.Store(Quantize<TSafe, TDivide>(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr), ref y, k);
+                Put<TStream>(Quantize<TSafe, TDivide>(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr), ref y, k);
             }
         }
         else
@@ -177,7 +201,7 @@ internal static class Driver<S, TV>
             {
                 TV v = Quantize<TSafe, TDivide>(S.Load(ref x, k), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tInv, p),
                     S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p));
-                S.Store(v, ref y, k);
+                Put<TStream>(v, ref y, k);
                 p += w;
                 if (p == period)
                 {
@@ -273,7 +297,8 @@ internal static class Driver<S, TV>
     /// <paramref name="period"/> as in <see cref="ForwardPattern"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BackpropPattern(ref float g, ref float x, ref float bp, nuint start, nuint end, ref float table, nuint period)
+    public static void BackpropPattern<TStream>(ref float g, ref float x, ref float bp, nuint start, nuint end, ref float table, nuint period, nuint lead)
+        where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -281,9 +306,15 @@ internal static class Driver<S, TV>
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
         TV nmin = S.Load(ref tMin, 0), nmax = S.Load(ref tMax, 0), zr = S.Load(ref tZr, 0);
         nuint k = start;
+        for (nuint e = 0; e < lead && k < end; e++, k++)
+        {
+            Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
+                Unsafe.Add(ref tMin, e), Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), out _, out _);
+        }
+
         for (; k + w <= end; k += w)
         {
-            S.Store(Gradient(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, out _, out _), ref bp, k);
+            Put<TStream>(Gradient(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, out _, out _), ref bp, k);
         }
 
         for (nuint p = 0; k < end; k++, p++)
@@ -291,6 +322,105 @@ internal static class Driver<S, TV>
             Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
                 Unsafe.Add(ref tMin, p), Unsafe.Add(ref tMax, p), Unsafe.Add(ref tZr, p), out _, out _);
         }
+    }
+
+    /// <summary>
+    /// Per-channel gradient, channel last, d a multiple of W and at most <see cref="ColumnBlock"/>:
+    /// the flattened <c>[rows, d]</c> data as one stream in memory order, lane = channel. The first
+    /// <paramref name="lead"/> (&lt; W) elements (row 0, channels 0 .. lead-1) go one lane at a
+    /// time so that the vectors start where the backprop is vector-aligned (for
+    /// <typeparamref name="TStream"/>); from there, element <c>lead + v·W + i</c> belongs to channel
+    /// <c>(lead + v·W + i) mod d</c>, i.e. to slot <c>(v·W + i) mod d</c> of the channel constants
+    /// and running sums rotated by <paramref name="lead"/> (both copied into
+    /// <paramref name="scratch"/>: rotated bounds, zero-range masks, min sums, max sums, d floats
+    /// each). Since W divides d, a channel always meets the same slot and lane, and its terms
+    /// arrive in row order — the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, …,
+    /// bitwise. The sums go back unrotated at the end.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GradientStream<TZr, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint lead, ref float table, ref float scratch)
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * d);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
+        ref float rMin = ref scratch;
+        ref float rMax = ref Unsafe.Add(ref scratch, d);
+        ref float rZr = ref Unsafe.Add(ref scratch, 2 * d);
+        ref float aMin = ref Unsafe.Add(ref scratch, 3 * d);
+        ref float aMax = ref Unsafe.Add(ref scratch, 4 * d);
+        for (nuint j = 0, c = lead; j < d; j++, c = c + 1 == d ? 0 : c + 1)
+        {
+            Unsafe.Add(ref rMin, j) = Unsafe.Add(ref tMin, c);
+            Unsafe.Add(ref rMax, j) = Unsafe.Add(ref tMax, c);
+            Unsafe.Add(ref rZr, j) = Unsafe.Add(ref tZr, c);
+            Unsafe.Add(ref aMin, j) = Unsafe.Add(ref sumMin, c);
+            Unsafe.Add(ref aMax, j) = Unsafe.Add(ref sumMax, c);
+        }
+
+        nuint k = 0;
+        for (nuint j = d - lead; j < d && k < n; j++, k++)
+        {
+            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+        }
+
+        nuint p = 0;
+        if (d == w)
+        {
+            // One slot: the two running sums stay in registers.
+            TV nmin = S.Load(ref rMin, 0), nmax = S.Load(ref rMax, 0), zr = TZr.Value ? S.Load(ref rZr, 0) : default;
+            TV sMin = S.Load(ref aMin, 0), sMax = S.Load(ref aMax, 0);
+            for (; k + w <= n; k += w)
+            {
+                Put<TStream>(GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, ref sMin, ref sMax), ref bp, k);
+            }
+
+            S.Store(sMin, ref aMin, 0);
+            S.Store(sMax, ref aMax, 0);
+        }
+        else
+        {
+            // Each slot's sums make an independent chain through L1, revisited every d/W vectors,
+            // so the load-add-store latency of one overlaps the others'.
+            for (; k + w <= n; k += w)
+            {
+                TV sMin = S.Load(ref aMin, p), sMax = S.Load(ref aMax, p);
+                TV b = GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), S.Load(ref rMin, p), S.Load(ref rMax, p),
+                    TZr.Value ? S.Load(ref rZr, p) : default, ref sMin, ref sMax);
+                Put<TStream>(b, ref bp, k);
+                S.Store(sMin, ref aMin, p);
+                S.Store(sMax, ref aMax, p);
+                p += w;
+                if (p == d)
+                {
+                    p = 0;
+                }
+            }
+        }
+
+        for (; k < n; k++, p++)
+        {
+            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+        }
+
+        for (nuint j = 0, c = lead; j < d; j++, c = c + 1 == d ? 0 : c + 1)
+        {
+            Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref aMin, j);
+            Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
+        }
+    }
+
+    /// <summary>Element <paramref name="k"/> of <see cref="GradientStream"/> through slot <paramref name="j"/>, one lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientSlot<TZr>(ref float g, ref float x, ref float bp, nuint k, nuint j,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
+        where TZr : struct, IFlag
+    {
+        Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
+            Unsafe.Add(ref rMin, j), Unsafe.Add(ref rMax, j), Unsafe.Add(ref rZr, j), ref Unsafe.Add(ref aMin, j), ref Unsafe.Add(ref aMax, j));
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TfFakeQuant.Kernels.Fast;
 
@@ -20,6 +21,9 @@ internal enum DriverKind
 
     /// <summary><see cref="Driver{S, TV}.GradientColumns"/>: splits by channel groups (sums stay in row order).</summary>
     GradientColumns,
+
+    /// <summary><see cref="Driver{S, TV}.GradientStream"/>: one part (each channel's sums in row order).</summary>
+    GradientStream,
 
     /// <summary><see cref="Driver{S, TV}.GradientPattern"/>: one part (d &lt; W; the sums are serial chains).</summary>
     GradientPattern,
@@ -59,6 +63,15 @@ internal unsafe struct KernelRun
     public bool AnyZeroRange;
 
     /// <summary>
+    /// Write the output with non-temporal stores (<see cref="FastPath.Streams"/>); the pattern and
+    /// stream drivers then start their vectors <see cref="Lead"/> elements into each part.
+    /// </summary>
+    public bool Stream;
+
+    /// <summary>Elements before the output is vector-aligned (0 unless <see cref="Stream"/>); the table is rotated by it.</summary>
+    public nuint Lead;
+
+    /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
     /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
     /// one thread, the same order as handing a part to the thread pool and waiting for it on that
@@ -91,7 +104,7 @@ internal unsafe struct KernelRun
             // ran one after the other on the calling thread, so the cost is the half-row access
             // pattern (each part streams every row with gaps), not the threads. Rows cannot be
             // split without reordering the sums. See README, Performance.
-            DriverKind.GradientColumns => 1,
+            DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
             _ => 1,
         };
@@ -129,20 +142,13 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardPattern:
             {
                 (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
-                switch ((Safe, Divide))
+                if (Stream)
                 {
-                    case (true, true):
-                        Driver<S, TV>.ForwardPattern<Yes, Yes>(ref *X, ref *Out, s, e, ref *Table, Period);
-                        break;
-                    case (true, false):
-                        Driver<S, TV>.ForwardPattern<Yes, No>(ref *X, ref *Out, s, e, ref *Table, Period);
-                        break;
-                    case (false, true):
-                        Driver<S, TV>.ForwardPattern<No, Yes>(ref *X, ref *Out, s, e, ref *Table, Period);
-                        break;
-                    default:
-                        Driver<S, TV>.ForwardPattern<No, No>(ref *X, ref *Out, s, e, ref *Table, Period);
-                        break;
+                    ForwardPattern<S, TV, Yes>(s, e);
+                }
+                else
+                {
+                    ForwardPattern<S, TV, No>(s, e);
                 }
 
                 break;
@@ -151,7 +157,15 @@ internal unsafe struct KernelRun
             case DriverKind.BackpropPattern:
             {
                 (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
-                Driver<S, TV>.BackpropPattern(ref *G, ref *X, ref *Out, s, e, ref *Table, Period);
+                if (Stream)
+                {
+                    Driver<S, TV>.BackpropPattern<Yes>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
+                }
+                else
+                {
+                    Driver<S, TV>.BackpropPattern<No>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
+                }
+
                 break;
             }
 
@@ -201,6 +215,28 @@ internal unsafe struct KernelRun
                 break;
             }
 
+            case DriverKind.GradientStream:
+            {
+                float* scratch = stackalloc float[5 * Driver<S, TV>.ColumnBlock];
+                switch ((AnyZeroRange, Stream))
+                {
+                    case (true, true):
+                        Driver<S, TV>.GradientStream<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+                        break;
+                    case (true, false):
+                        Driver<S, TV>.GradientStream<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.GradientStream<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+                        break;
+                    default:
+                        Driver<S, TV>.GradientStream<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+                        break;
+                }
+
+                break;
+            }
+
             case DriverKind.GradientPattern:
             {
                 float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
@@ -222,6 +258,34 @@ internal unsafe struct KernelRun
 
             default:
                 throw new InvalidOperationException($"Unknown driver {Kind}.");
+        }
+
+        if (Stream && Sse.IsSupported)
+        {
+            // Non-temporal stores are weakly ordered: make them visible before the part reports done.
+            Sse.StoreFence();
+        }
+    }
+
+    private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TStream : struct, IFlag
+    {
+        switch ((Safe, Divide))
+        {
+            case (true, true):
+                Driver<S, TV>.ForwardPattern<Yes, Yes, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                break;
+            case (true, false):
+                Driver<S, TV>.ForwardPattern<Yes, No, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                break;
+            case (false, true):
+                Driver<S, TV>.ForwardPattern<No, Yes, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                break;
+            default:
+                Driver<S, TV>.ForwardPattern<No, No, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                break;
         }
     }
 

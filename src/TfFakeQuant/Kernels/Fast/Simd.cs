@@ -29,6 +29,12 @@ internal interface ISimd<TV>
 
     static abstract void Store(TV value, ref float destination, nuint index);
 
+    /// <summary>
+    /// A non-temporal store (bypasses the caches, no read for ownership) to a destination aligned
+    /// to the vector size, in pinned memory. The scalar lane stores normally.
+    /// </summary>
+    static abstract void StoreStream(TV value, ref float destination, nuint index);
+
     static abstract TV Broadcast(float value);
 
     static abstract TV Add(TV a, TV b);
@@ -114,6 +120,10 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     public static void Store(Vector512<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreStream(Vector512<float> value, ref float destination, nuint index) =>
+        value.StoreAlignedNonTemporal((float*)Unsafe.AsPointer(ref Unsafe.Add(ref destination, index)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -188,6 +198,10 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     public static void Store(Vector256<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreStream(Vector256<float> value, ref float destination, nuint index) =>
+        value.StoreAlignedNonTemporal((float*)Unsafe.AsPointer(ref Unsafe.Add(ref destination, index)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -260,6 +274,10 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector128<float> value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreStream(Vector128<float> value, ref float destination, nuint index) =>
+        value.StoreAlignedNonTemporal((float*)Unsafe.AsPointer(ref Unsafe.Add(ref destination, index)));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
@@ -340,6 +358,9 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(float value, ref float destination, nuint index) => Unsafe.Add(ref destination, index) = value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreStream(float value, ref float destination, nuint index) => Unsafe.Add(ref destination, index) = value;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Broadcast(float value) => value;

@@ -1,0 +1,45 @@
+using TfFakeQuant.Kernels.Fast;
+
+namespace TfFakeQuant.Tests.Kernels;
+
+/// <summary>
+/// <see cref="FastKernelTests"/> again with <see cref="FastPath.StreamThreshold"/> at 0, so every
+/// call that writes a separate output takes the streaming paths (aligned lead elements, rotated
+/// tables and sums, non-temporal stores) that otherwise only calls of 2^20+ elements take. The
+/// results must be the same bits. (A fixture running alongside is unaffected: streaming changes
+/// no result.)
+/// </summary>
+[TestFixture]
+[Category("Kernels")]
+public class StreamingKernelTests : FastKernelTests
+{
+    private long saved;
+
+    [OneTimeSetUp]
+    public void StreamEverything()
+    {
+        saved = FastPath.StreamThreshold;
+        FastPath.StreamThreshold = 0;
+    }
+
+    [OneTimeTearDown]
+    public void Restore() => FastPath.StreamThreshold = saved;
+}
+
+/// <summary><see cref="FlushEliminationTests"/> with every separate output streamed (see <see cref="StreamingKernelTests"/>).</summary>
+[TestFixture]
+[Category("Kernels")]
+public class StreamingFlushEliminationTests : FlushEliminationTests
+{
+    private long saved;
+
+    [OneTimeSetUp]
+    public void StreamEverything()
+    {
+        saved = FastPath.StreamThreshold;
+        FastPath.StreamThreshold = 0;
+    }
+
+    [OneTimeTearDown]
+    public void Restore() => FastPath.StreamThreshold = saved;
+}
