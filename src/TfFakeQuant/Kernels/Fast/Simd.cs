@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TfFakeQuant.Quantization;
+using static TfFakeQuant.Kernels.Fast.SimdConstants;
 
 namespace TfFakeQuant.Kernels.Fast;
 
@@ -74,7 +75,9 @@ internal interface ISimd<TV>
     /// <summary>
     /// Whether some lane holds a value with <c>0 &lt; |v| &lt; 2^-102</c> (subnormals included; NaN
     /// and ±0 excluded): the lanes for which the gradient's flushes may act (see
-    /// <c>Driver.GradientStep</c>).
+    /// <c>Driver.GradientStep</c>). Vector form, on the magnitude bits m (0 ≤ m &lt; 2^31): adding
+    /// 2^31 - 1 (wrapping) sends m = 0 to int.MaxValue and m ≥ 1 to int.MinValue + m - 1, so one
+    /// signed compare against <c>int.MinValue + bits(2^-102) - 1</c> tests <c>1 ≤ m &lt; bits(2^-102)</c>.
     /// </summary>
     static abstract bool AnySmallNonZero(TV v);
 
@@ -88,6 +91,13 @@ internal interface ISimd<TV>
 
     /// <summary>Bit i set when lane i is not ±0 (NaN lanes count as nonzero).</summary>
     static abstract uint NonZeroBits(TV v);
+}
+
+/// <summary>Shared constants of the lane operations.</summary>
+internal static class SimdConstants
+{
+    /// <summary>The bound of <see cref="ISimd{TV}.AnySmallNonZero"/>'s signed compare: int.MinValue + bits(2^-102) - 1.</summary>
+    public const int SmallMagnitudeLimit = int.MinValue + 0x0C800000 - 1;
 }
 
 /// <summary>A compile-time switch for the drivers: the JIT folds <see cref="Value"/> and drops the dead branch.</summary>
@@ -168,9 +178,10 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector512<float> v)
     {
-        Vector512<float> abs = v & Vector512.Create(0x7FFFFFFF).AsSingle();
-        Vector512<float> small = Vector512.LessThan(abs, Vector512.Create(Subnormals.GradientSafeMagnitude)) & Vector512.GreaterThan(abs, Vector512<float>.Zero);
-        return small.AsUInt32() != Vector512<uint>.Zero;
+        // Integer form (see ISimd): |v| bits + (2^31 - 1) maps 0 to int.MaxValue and 1.. to int.MinValue + (bits - 1).
+        Vector512<int> magnitude = Vector512.Create(int.MaxValue);
+        Vector512<int> shifted = (v.AsInt32() & magnitude) + magnitude;
+        return Vector512.LessThan(shifted, Vector512.Create(SmallMagnitudeLimit)) != Vector512<int>.Zero;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -246,9 +257,10 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector256<float> v)
     {
-        Vector256<float> abs = v & Vector256.Create(0x7FFFFFFF).AsSingle();
-        Vector256<float> small = Vector256.LessThan(abs, Vector256.Create(Subnormals.GradientSafeMagnitude)) & Vector256.GreaterThan(abs, Vector256<float>.Zero);
-        return small.AsUInt32() != Vector256<uint>.Zero;
+        // Integer form (see ISimd): |v| bits + (2^31 - 1) maps 0 to int.MaxValue and 1.. to int.MinValue + (bits - 1).
+        Vector256<int> magnitude = Vector256.Create(int.MaxValue);
+        Vector256<int> shifted = (v.AsInt32() & magnitude) + magnitude;
+        return Vector256.LessThan(shifted, Vector256.Create(SmallMagnitudeLimit)) != Vector256<int>.Zero;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -324,9 +336,10 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector128<float> v)
     {
-        Vector128<float> abs = v & Vector128.Create(0x7FFFFFFF).AsSingle();
-        Vector128<float> small = Vector128.LessThan(abs, Vector128.Create(Subnormals.GradientSafeMagnitude)) & Vector128.GreaterThan(abs, Vector128<float>.Zero);
-        return small.AsUInt32() != Vector128<uint>.Zero;
+        // Integer form (see ISimd): |v| bits + (2^31 - 1) maps 0 to int.MaxValue and 1.. to int.MinValue + (bits - 1).
+        Vector128<int> magnitude = Vector128.Create(int.MaxValue);
+        Vector128<int> shifted = (v.AsInt32() & magnitude) + magnitude;
+        return Vector128.LessThan(shifted, Vector128.Create(SmallMagnitudeLimit)) != Vector128<int>.Zero;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
