@@ -120,28 +120,37 @@ internal static class Driver<S, TV>
     /// (<see cref="Subnormals.GradientSafeMagnitude"/>). Otherwise the vector takes the exact path.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV GradientStep<TZr>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
+    public static TV GradientStep<TZr, TSums>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
         where TZr : struct, IFlag
+        where TSums : struct, IFlag
     {
         if (TZr.Value || S.AnySmallNonZero(g))
         {
-            return GradientStepExact(g, x, nmin, nmax, zr, ref sMin, ref sMax);
+            return GradientStepExact<TSums>(g, x, nmin, nmax, zr, ref sMin, ref sMax);
         }
 
         TV one = S.Broadcast(1f);
-        TV inside = S.And(S.LessThanOrEqual(nmin, x), S.LessThanOrEqual(x, nmax));
-        sMin = S.Add(sMin, S.Multiply(g, S.And(S.LessThan(x, nmin), one)));
-        sMax = S.Add(sMax, S.Multiply(g, S.And(S.LessThan(nmax, x), one)));
-        return S.Multiply(g, S.And(inside, one));
+        if (TSums.Value)
+        {
+            sMin = S.Add(sMin, S.Multiply(g, S.And(S.LessThan(x, nmin), one)));
+            sMax = S.Add(sMax, S.Multiply(g, S.And(S.LessThan(nmax, x), one)));
+        }
+
+        return S.Multiply(g, S.And(S.And(S.LessThanOrEqual(nmin, x), S.LessThanOrEqual(x, nmax)), one));
     }
 
-    /// <summary><see cref="GradientStep"/> with every flush.</summary>
+    /// <summary><see cref="GradientStep{TZr, TSums}"/> with every flush.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV GradientStepExact(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
+    private static TV GradientStepExact<TSums>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
+        where TSums : struct, IFlag
     {
         TV b = Gradient(g, x, nmin, nmax, zr, out TV below, out TV above);
-        sMin = S.Flush(S.Add(sMin, below));
-        sMax = S.Flush(S.Add(sMax, above));
+        if (TSums.Value)
+        {
+            sMin = S.Flush(S.Add(sMin, below));
+            sMax = S.Flush(S.Add(sMax, above));
+        }
+
         return b;
     }
 
@@ -342,15 +351,27 @@ internal static class Driver<S, TV>
     /// <paramref name="scratch"/>: rotated bounds, zero-range masks, min sums, max sums, d floats
     /// each). Since W divides d, a channel always meets the same slot and lane, and its terms
     /// arrive in row order — the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, …,
-    /// bitwise. The sums go back unrotated at the end. One thread: splitting the channels between
-    /// threads (exact) was measured 3× slower, even with the parts run one after the other: each
-    /// part streams every row with gaps (see README, Performance).
+    /// bitwise. The sums go back unrotated at the end.
     /// </summary>
+    /// <remarks>
+    /// On two threads the work is split by role, not by data (splitting the channels, exact too,
+    /// was measured 3× slower even with the parts run one after the other: each part streams every
+    /// row with gaps). The sums role (<typeparamref name="TSums"/> without
+    /// <typeparamref name="TBackprop"/>) computes every sum, in row order as above, and publishes
+    /// through <paramref name="progress"/> how many elements it has read; the backprop role
+    /// (<typeparamref name="TBackprop"/> alone) writes every backprop element, and before each
+    /// block waits until the sums role has read past it. So the follower finds the data in the
+    /// caches the leader just filled (one trip from memory for both), an in-place backprop never
+    /// overwrites an input the sums still need, and the leader never waits (no deadlock if the
+    /// follower starts late). The bits are those of one thread.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GradientStream<TZr, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint lead, ref float table, ref float scratch)
+    public static unsafe void GradientStream<TZr, TStream, TSums, TBackprop>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint lead, ref float table, ref float scratch, long* progress)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
+        where TSums : struct, IFlag
+        where TBackprop : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -372,20 +393,33 @@ internal static class Driver<S, TV>
         }
 
         nuint k = 0;
-        for (nuint j = d - lead; j < d && k < n; j++, k++)
+        nuint head = Math.Min(lead, n);
+        Handoff<TSums, TBackprop>(progress, 0, head);
+        for (nuint j = d - lead; k < head; j++, k++)
         {
-            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            Driver<SimdScalar, float>.GradientSlot<TZr, TSums, TBackprop>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
         }
 
+        // Blocks of whole cycles (about 16K elements: 64 KiB of each operand) between handoffs.
+        nuint blockCycles = Math.Max(1, (nuint)16384 / d);
         nuint p = 0;
         if (d == w)
         {
             // One slot: the two running sums stay in registers.
             TV nmin = S.Load(ref rMin, 0), nmax = S.Load(ref rMax, 0), zr = TZr.Value ? S.Load(ref rZr, 0) : default;
             TV sMin = S.Load(ref aMin, 0), sMax = S.Load(ref aMax, 0);
-            for (; k + w <= n; k += w)
+            while (k + w <= n)
             {
-                Put<TStream>(GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, ref sMin, ref sMax), ref bp, k);
+                nuint end = k + (Math.Min(blockCycles, (n - k) / w) * w);
+                Handoff<TSums, TBackprop>(progress, k, end);
+                for (; k < end; k += w)
+                {
+                    TV b = GradientStep<TZr, TSums>(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, ref sMin, ref sMax);
+                    if (TBackprop.Value)
+                    {
+                        Put<TStream>(b, ref bp, k);
+                    }
+                }
             }
 
             S.Store(sMin, ref aMin, 0);
@@ -396,33 +430,75 @@ internal static class Driver<S, TV>
             // Each slot's sums make an independent chain through L1, revisited every d/W vectors,
             // so the load-add-store latency of one overlaps the others'. Whole cycles of d
             // elements (slots 0 .. d-1), then the whole vectors of the last partial cycle.
-            for (; k + d <= n; k += d)
+            while (k + d <= n)
             {
-                ref float gc = ref Unsafe.Add(ref g, k);
-                ref float xc = ref Unsafe.Add(ref x, k);
-                ref float bc = ref Unsafe.Add(ref bp, k);
-                for (nuint q = 0; q < d; q += w)
+                nuint end = k + (Math.Min(blockCycles, (n - k) / d) * d);
+                Handoff<TSums, TBackprop>(progress, k, end);
+                for (; k < end; k += d)
                 {
-                    GradientSlots<TZr, TStream>(ref gc, ref xc, ref bc, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                    ref float gc = ref Unsafe.Add(ref g, k);
+                    ref float xc = ref Unsafe.Add(ref x, k);
+                    ref float bc = ref Unsafe.Add(ref bp, k);
+                    for (nuint q = 0; q < d; q += w)
+                    {
+                        GradientSlots<TZr, TStream, TSums, TBackprop>(ref gc, ref xc, ref bc, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                    }
                 }
             }
 
+            Handoff<TSums, TBackprop>(progress, k, k + ((n - k) / w * w));
             for (; k + w <= n; k += w, p += w)
             {
-                GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                GradientSlots<TZr, TStream, TSums, TBackprop>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             }
         }
 
+        Handoff<TSums, TBackprop>(progress, k, n);
         for (; k < n; k++, p++)
         {
-            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            Driver<SimdScalar, float>.GradientSlot<TZr, TSums, TBackprop>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
         }
 
-        for (nuint j = 0; j < d; j++)
+        Handoff<TSums, TBackprop>(progress, n, n);
+        if (TSums.Value)
         {
-            nuint c = Rotate(j, lead, d);
-            Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref aMin, j);
-            Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
+            for (nuint j = 0; j < d; j++)
+            {
+                nuint c = Rotate(j, lead, d);
+                Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref aMin, j);
+                Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The two-role handshake of <see cref="GradientStream"/> before a block. The sums role
+    /// (leader) publishes that it has read every element before <paramref name="done"/>; the
+    /// backprop role (follower) waits until the leader has read every element before
+    /// <paramref name="need"/>, the end of the block it is about to write. Both roles in one
+    /// thread (or no <paramref name="progress"/>): nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Handoff<TSums, TBackprop>(long* progress, nuint done, nuint need)
+        where TSums : struct, IFlag
+        where TBackprop : struct, IFlag
+    {
+        if (TSums.Value == TBackprop.Value || progress == null)
+        {
+            return;
+        }
+
+        if (TSums.Value)
+        {
+            Volatile.Write(ref *progress, (long)done);
+        }
+        else
+        {
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref *progress) < (long)need)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
         }
     }
 
@@ -432,27 +508,42 @@ internal static class Driver<S, TV>
 
     /// <summary>The vector at element <paramref name="k"/> of <see cref="GradientStream"/> through slots <paramref name="j"/> .. j + W - 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlots<TZr, TStream>(ref float g, ref float x, ref float bp, nuint k, nuint j,
+    private static void GradientSlots<TZr, TStream, TSums, TBackprop>(ref float g, ref float x, ref float bp, nuint k, nuint j,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
+        where TSums : struct, IFlag
+        where TBackprop : struct, IFlag
     {
-        TV sMin = S.Load(ref aMin, j), sMax = S.Load(ref aMax, j);
-        TV b = GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j),
+        TV sMin = TSums.Value ? S.Load(ref aMin, j) : default, sMax = TSums.Value ? S.Load(ref aMax, j) : default;
+        TV b = GradientStep<TZr, TSums>(S.Load(ref g, k), S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j),
             TZr.Value ? S.Load(ref rZr, j) : default, ref sMin, ref sMax);
-        Put<TStream>(b, ref bp, k);
-        S.Store(sMin, ref aMin, j);
-        S.Store(sMax, ref aMax, j);
+        if (TBackprop.Value)
+        {
+            Put<TStream>(b, ref bp, k);
+        }
+
+        if (TSums.Value)
+        {
+            S.Store(sMin, ref aMin, j);
+            S.Store(sMax, ref aMax, j);
+        }
     }
 
     /// <summary>Element <paramref name="k"/> of <see cref="GradientStream"/> through slot <paramref name="j"/>, one lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlot<TZr>(ref float g, ref float x, ref float bp, nuint k, nuint j,
+    private static void GradientSlot<TZr, TSums, TBackprop>(ref float g, ref float x, ref float bp, nuint k, nuint j,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
+        where TSums : struct, IFlag
+        where TBackprop : struct, IFlag
     {
-        Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
+        float b = Driver<SimdScalar, float>.GradientStep<TZr, TSums>(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
             Unsafe.Add(ref rMin, j), Unsafe.Add(ref rMax, j), Unsafe.Add(ref rZr, j), ref Unsafe.Add(ref aMin, j), ref Unsafe.Add(ref aMax, j));
+        if (TBackprop.Value)
+        {
+            Unsafe.Add(ref bp, k) = b;
+        }
     }
 
     /// <summary>
@@ -500,7 +591,7 @@ internal static class Driver<S, TV>
                     {
                         nuint off = rowOff + c;
                         TV sMin = S.Load(ref accMin, c), sMax = S.Load(ref accMax, c);
-                        TV b = GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c),
+                        TV b = GradientStep<TZr, Yes>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c),
                             TZr.Value ? S.Load(ref tZr, c) : default, ref sMin, ref sMax);
                         S.Store(b, ref bp, off);
                         S.Store(sMin, ref accMin, c);
@@ -535,7 +626,7 @@ internal static class Driver<S, TV>
                 nuint off = (r0 * d) + c;
                 for (nuint r = r0; r < r1; r++, off += d)
                 {
-                    S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
+                    S.Store(GradientStep<TZr, Yes>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
                 }
 
                 S.Store(sMin, ref sumMin, c);
@@ -558,7 +649,7 @@ internal static class Driver<S, TV>
         for (; c < c1; c++)
         {
             nuint off = (r * d) + c;
-            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr, Yes>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
                 Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c), Unsafe.Add(ref tZr, c), ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c));
         }
     }
@@ -574,7 +665,7 @@ internal static class Driver<S, TV>
         nuint off = (r0 * d) + c;
         for (nuint r = r0; r < r1; r++, off += d)
         {
-            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr, Yes>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
                 ref sMin, ref sMax);
         }
 

@@ -71,6 +71,9 @@ internal unsafe struct KernelRun
     /// <summary>Elements before the output is vector-aligned (0 unless <see cref="Stream"/>); the table is rotated by it.</summary>
     public nuint Lead;
 
+    /// <summary>The two-role gradient's handoff counter (caller's stack; see <c>Driver.GradientStream</c>).</summary>
+    public long* Progress;
+
     /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
     /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
@@ -104,7 +107,10 @@ internal unsafe struct KernelRun
             // ran one after the other on the calling thread, so the cost is the half-row access
             // pattern (each part streams every row with gaps), not the threads. Rows cannot be
             // split without reordering the sums. See README, Performance.
-            DriverKind.GradientColumns or DriverKind.GradientStream => 1,
+            DriverKind.GradientColumns => 1,
+
+            // Two roles (sums, backprop) over the same data; see Driver.GradientStream.
+            DriverKind.GradientStream => 2,
             DriverKind.GradientRuns => Channels,
             _ => 1,
         };
@@ -218,20 +224,13 @@ internal unsafe struct KernelRun
             case DriverKind.GradientStream:
             {
                 float* scratch = stackalloc float[5 * Driver<S, TV>.ColumnBlock];
-                switch ((AnyZeroRange, Stream))
+                if (AnyZeroRange)
                 {
-                    case (true, true):
-                        Driver<S, TV>.GradientStream<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
-                        break;
-                    case (true, false):
-                        Driver<S, TV>.GradientStream<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
-                        break;
-                    case (false, true):
-                        Driver<S, TV>.GradientStream<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
-                        break;
-                    default:
-                        Driver<S, TV>.GradientStream<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
-                        break;
+                    GradientStream<S, TV, Yes>(part, parts, scratch);
+                }
+                else
+                {
+                    GradientStream<S, TV, No>(part, parts, scratch);
                 }
 
                 break;
@@ -264,6 +263,45 @@ internal unsafe struct KernelRun
         {
             // Non-temporal stores are weakly ordered: make them visible before the part reports done.
             Sse.StoreFence();
+        }
+    }
+
+    private readonly void GradientStream<S, TV, TZr>(int part, int parts, float* scratch)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TZr : struct, IFlag
+    {
+        if (Stream)
+        {
+            GradientStream<S, TV, TZr, Yes>(part, parts, scratch);
+        }
+        else
+        {
+            GradientStream<S, TV, TZr, No>(part, parts, scratch);
+        }
+    }
+
+    /// <summary>One thread: both roles; two: part 0 computes the sums (leader), part 1 the backprop (follower).</summary>
+    private readonly void GradientStream<S, TV, TZr, TStream>(int part, int parts, float* scratch)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        if (parts == 1)
+        {
+            Driver<S, TV>.GradientStream<TZr, TStream, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead,
+                ref *Table, ref scratch[0], null);
+        }
+        else if (part == 0)
+        {
+            Driver<S, TV>.GradientStream<TZr, TStream, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead,
+                ref *Table, ref scratch[0], Progress);
+        }
+        else
+        {
+            Driver<S, TV>.GradientStream<TZr, TStream, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead,
+                ref *Table, ref scratch[0], Progress);
         }
     }
 
