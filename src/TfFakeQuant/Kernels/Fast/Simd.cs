@@ -81,6 +81,9 @@ internal interface ISimd<TV>
     /// </summary>
     static abstract bool AnySmallNonZero(TV v);
 
+    /// <summary><see cref="AnySmallNonZero(TV)"/> of two vectors with one test.</summary>
+    static abstract bool AnySmallNonZero(TV a, TV b);
+
     /// <summary>
     /// FTZ/DAZ emulation, <see cref="Subnormals.Flush"/> per lane:
     /// <c>|v| &lt; 2^-126 ? copysign(0, v) : v</c>. Vector form: <c>tiny = abs(v) &lt; 2^-126</c>
@@ -96,7 +99,7 @@ internal interface ISimd<TV>
 /// <summary>Shared constants of the lane operations.</summary>
 internal static class SimdConstants
 {
-    /// <summary>The bound of <see cref="ISimd{TV}.AnySmallNonZero"/>'s signed compare: int.MinValue + bits(2^-102) - 1.</summary>
+    /// <summary>The bound of <see cref="ISimd{TV}.AnySmallNonZero(TV)"/>'s signed compare: int.MinValue + bits(2^-102) - 1.</summary>
     public const int SmallMagnitudeLimit = int.MinValue + 0x0C800000 - 1;
 }
 
@@ -185,6 +188,15 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(Vector512<float> a, Vector512<float> b)
+    {
+        Vector512<int> magnitude = Vector512.Create(int.MaxValue), limit = Vector512.Create(SmallMagnitudeLimit);
+        Vector512<int> smallA = Vector512.LessThan((a.AsInt32() & magnitude) + magnitude, limit);
+        Vector512<int> smallB = Vector512.LessThan((b.AsInt32() & magnitude) + magnitude, limit);
+        return (smallA | smallB) != Vector512<int>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Flush(Vector512<float> v)
     {
         Vector512<float> magnitude = Vector512.Create(0x7FFFFFFF).AsSingle();
@@ -261,6 +273,15 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
         Vector256<int> magnitude = Vector256.Create(int.MaxValue);
         Vector256<int> shifted = (v.AsInt32() & magnitude) + magnitude;
         return Vector256.LessThan(shifted, Vector256.Create(SmallMagnitudeLimit)) != Vector256<int>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(Vector256<float> a, Vector256<float> b)
+    {
+        Vector256<int> magnitude = Vector256.Create(int.MaxValue), limit = Vector256.Create(SmallMagnitudeLimit);
+        Vector256<int> smallA = Vector256.LessThan((a.AsInt32() & magnitude) + magnitude, limit);
+        Vector256<int> smallB = Vector256.LessThan((b.AsInt32() & magnitude) + magnitude, limit);
+        return (smallA | smallB) != Vector256<int>.Zero;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -343,6 +364,15 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(Vector128<float> a, Vector128<float> b)
+    {
+        Vector128<int> magnitude = Vector128.Create(int.MaxValue), limit = Vector128.Create(SmallMagnitudeLimit);
+        Vector128<int> smallA = Vector128.LessThan((a.AsInt32() & magnitude) + magnitude, limit);
+        Vector128<int> smallB = Vector128.LessThan((b.AsInt32() & magnitude) + magnitude, limit);
+        return (smallA | smallB) != Vector128<int>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Flush(Vector128<float> v)
     {
         Vector128<float> magnitude = Vector128.Create(0x7FFFFFFF).AsSingle();
@@ -420,6 +450,9 @@ internal readonly struct SimdScalar : ISimd<float>
         float abs = MathF.Abs(v);
         return abs < Subnormals.GradientSafeMagnitude && abs > 0f;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZero(float a, float b) => AnySmallNonZero(a) || AnySmallNonZero(b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Flush(float v) => Subnormals.Flush(v);
