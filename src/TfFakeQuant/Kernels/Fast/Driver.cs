@@ -121,41 +121,32 @@ internal static class Driver<S, TV>
     /// (<see cref="Subnormals.GradientSafeMagnitude"/>). Otherwise the vector takes the exact path.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV GradientStep<TZr, TSums>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
+    public static TV GradientStep<TZr>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
         where TZr : struct, IFlag
-        where TSums : struct, IFlag
     {
         return TZr.Value || S.AnySmallNonZero(g)
-            ? GradientStepExact<TSums>(g, x, nmin, nmax, zr, ref sMin, ref sMax)
-            : GradientStepFast<TSums>(g, x, nmin, nmax, ref sMin, ref sMax);
+            ? GradientStepExact(g, x, nmin, nmax, zr, ref sMin, ref sMax)
+            : GradientStepFast(g, x, nmin, nmax, ref sMin, ref sMax);
     }
 
-    /// <summary><see cref="GradientStep{TZr, TSums}"/> without a flush, for a vector its remarks clear.</summary>
+    /// <summary><see cref="GradientStep{TZr}"/> without a flush, for a vector its remarks clear.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV GradientStepFast<TSums>(TV g, TV x, TV nmin, TV nmax, ref TV sMin, ref TV sMax)
-        where TSums : struct, IFlag
+    private static TV GradientStepFast(TV g, TV x, TV nmin, TV nmax, ref TV sMin, ref TV sMax)
     {
         TV one = S.Broadcast(1f);
-        if (TSums.Value)
-        {
-            sMin = S.Add(sMin, S.Multiply(g, S.And(S.LessThan(x, nmin), one)));
-            sMax = S.Add(sMax, S.Multiply(g, S.And(S.LessThan(nmax, x), one)));
-        }
+        sMin = S.Add(sMin, S.Multiply(g, S.And(S.LessThan(x, nmin), one)));
+        sMax = S.Add(sMax, S.Multiply(g, S.And(S.LessThan(nmax, x), one)));
 
         return S.Multiply(g, S.And(S.And(S.LessThanOrEqual(nmin, x), S.LessThanOrEqual(x, nmax)), one));
     }
 
-    /// <summary><see cref="GradientStep{TZr, TSums}"/> with every flush.</summary>
+    /// <summary><see cref="GradientStep{TZr}"/> with every flush.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV GradientStepExact<TSums>(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
-        where TSums : struct, IFlag
+    private static TV GradientStepExact(TV g, TV x, TV nmin, TV nmax, TV zr, ref TV sMin, ref TV sMax)
     {
         TV b = Gradient(g, x, nmin, nmax, zr, out TV below, out TV above);
-        if (TSums.Value)
-        {
-            sMin = S.Flush(S.Add(sMin, below));
-            sMax = S.Flush(S.Add(sMax, above));
-        }
+        sMin = S.Flush(S.Add(sMin, below));
+        sMax = S.Flush(S.Add(sMax, above));
 
         return b;
     }
@@ -360,24 +351,17 @@ internal static class Driver<S, TV>
     /// bitwise. The sums go back unrotated at the end.
     /// </summary>
     /// <remarks>
-    /// On two threads the work is split by role, not by data (splitting the channels, exact too,
-    /// was measured 3× slower even with the parts run one after the other: each part streams every
-    /// row with gaps). The sums role (<typeparamref name="TSums"/> without
-    /// <typeparamref name="TBackprop"/>) computes every sum, in row order as above, and publishes
-    /// through <paramref name="progress"/> how many elements it has read; the backprop role
-    /// (<typeparamref name="TBackprop"/> alone) writes every backprop element, and before each
-    /// block waits until the sums role has read past it. So the follower finds the data in the
-    /// caches the leader just filled (one trip from memory for both), an in-place backprop never
-    /// overwrites an input the sums still need, and the leader never waits (no deadlock if the
-    /// follower starts late). The bits are those of one thread.
+    /// One thread. Splitting the channels between threads (exact) was measured 3× slower, even
+    /// with the parts run one after the other (each part streams every row with gaps); splitting
+    /// by role (one thread all the sums in row order, the other all the backprop, following it
+    /// through the caches) measured 0.8-1.05× of one thread: a sums-only pass alone streams g and
+    /// x no faster than the whole step. See README, Performance.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void GradientStream<TZr, TStream, TSums, TBackprop>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint lead, ref float table, ref float scratch, long* progress)
+    public static void GradientStream<TZr, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint lead, ref float table, ref float scratch)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
-        where TSums : struct, IFlag
-        where TBackprop : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -400,10 +384,9 @@ internal static class Driver<S, TV>
 
         nuint k = 0;
         nuint head = Math.Min(lead, n);
-        Handoff<TSums, TBackprop>(progress, 0, head);
         for (nuint j = d - lead; k < head; j++, k++)
         {
-            Driver<SimdScalar, float>.GradientSlot<TZr, TSums, TBackprop>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
         }
 
         // Blocks of whole cycles (about 16K elements: 64 KiB of each operand) between handoffs.
@@ -417,7 +400,6 @@ internal static class Driver<S, TV>
             while (k + w <= n)
             {
                 nuint end = k + (Math.Min(blockCycles, (n - k) / w) * w);
-                Handoff<TSums, TBackprop>(progress, k, end);
                 for (; k + (2 * w) <= end; k += 2 * w)
                 {
                     // Two rows per iteration (in order: the chain is one slot): one test for both.
@@ -427,29 +409,22 @@ internal static class Driver<S, TV>
                     TV b0, b1;
                     if (TZr.Value || S.AnySmallNonZero(g0, g1))
                     {
-                        b0 = GradientStepExact<TSums>(g0, x0, nmin, nmax, zr, ref sMin, ref sMax);
-                        b1 = GradientStepExact<TSums>(g1, x1, nmin, nmax, zr, ref sMin, ref sMax);
+                        b0 = GradientStepExact(g0, x0, nmin, nmax, zr, ref sMin, ref sMax);
+                        b1 = GradientStepExact(g1, x1, nmin, nmax, zr, ref sMin, ref sMax);
                     }
                     else
                     {
-                        b0 = GradientStepFast<TSums>(g0, x0, nmin, nmax, ref sMin, ref sMax);
-                        b1 = GradientStepFast<TSums>(g1, x1, nmin, nmax, ref sMin, ref sMax);
+                        b0 = GradientStepFast(g0, x0, nmin, nmax, ref sMin, ref sMax);
+                        b1 = GradientStepFast(g1, x1, nmin, nmax, ref sMin, ref sMax);
                     }
 
-                    if (TBackprop.Value)
-                    {
-                        Put<TStream>(b0, ref bp, k);
-                        Put<TStream>(b1, ref bp, k + w);
-                    }
+                    Put<TStream>(b0, ref bp, k);
+                    Put<TStream>(b1, ref bp, k + w);
                 }
 
                 for (; k < end; k += w)
                 {
-                    TV b = GradientStep<TZr, TSums>(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, ref sMin, ref sMax);
-                    if (TBackprop.Value)
-                    {
-                        Put<TStream>(b, ref bp, k);
-                    }
+                    Put<TStream>(GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), nmin, nmax, zr, ref sMin, ref sMax), ref bp, k);
                 }
             }
 
@@ -464,7 +439,6 @@ internal static class Driver<S, TV>
             while (k + d <= n)
             {
                 nuint end = k + (Math.Min(blockCycles, (n - k) / d) * d);
-                Handoff<TSums, TBackprop>(progress, k, end);
                 for (; k < end; k += d)
                 {
                     ref float gc = ref Unsafe.Add(ref g, k);
@@ -473,69 +447,32 @@ internal static class Driver<S, TV>
                     nuint q = 0;
                     for (; q + (2 * w) <= d; q += 2 * w)
                     {
-                        GradientSlotPair<TZr, TStream, TSums, TBackprop>(ref gc, ref xc, ref bc, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                        GradientSlotPair<TZr, TStream>(ref gc, ref xc, ref bc, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                     }
 
                     if (q < d)
                     {
-                        GradientSlots<TZr, TStream, TSums, TBackprop>(ref gc, ref xc, ref bc, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                        GradientSlots<TZr, TStream>(ref gc, ref xc, ref bc, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                     }
                 }
             }
 
-            Handoff<TSums, TBackprop>(progress, k, k + ((n - k) / w * w));
             for (; k + w <= n; k += w, p += w)
             {
-                GradientSlots<TZr, TStream, TSums, TBackprop>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             }
         }
 
-        Handoff<TSums, TBackprop>(progress, k, n);
         for (; k < n; k++, p++)
         {
-            Driver<SimdScalar, float>.GradientSlot<TZr, TSums, TBackprop>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
         }
 
-        Handoff<TSums, TBackprop>(progress, n, n);
-        if (TSums.Value)
+        for (nuint j = 0; j < d; j++)
         {
-            for (nuint j = 0; j < d; j++)
-            {
-                nuint c = Rotate(j, lead, d);
-                Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref aMin, j);
-                Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
-            }
-        }
-    }
-
-    /// <summary>
-    /// The two-role handshake of <see cref="GradientStream"/> before a block. The sums role
-    /// (leader) publishes that it has read every element before <paramref name="done"/>; the
-    /// backprop role (follower) waits until the leader has read every element before
-    /// <paramref name="need"/>, the end of the block it is about to write. Both roles in one
-    /// thread (or no <paramref name="progress"/>): nothing.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Handoff<TSums, TBackprop>(long* progress, nuint done, nuint need)
-        where TSums : struct, IFlag
-        where TBackprop : struct, IFlag
-    {
-        if (TSums.Value == TBackprop.Value || progress == null)
-        {
-            return;
-        }
-
-        if (TSums.Value)
-        {
-            Volatile.Write(ref *progress, (long)done);
-        }
-        else
-        {
-            var spinner = default(SpinWait);
-            while (Volatile.Read(ref *progress) < (long)need)
-            {
-                spinner.SpinOnce(sleep1Threshold: -1);
-            }
+            nuint c = Rotate(j, lead, d);
+            Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref aMin, j);
+            Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
         }
     }
 
@@ -565,84 +502,59 @@ internal static class Driver<S, TV>
     /// .. q + 2W - 1 (different slots: independent chains), with one small-gradient test for both.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlotPair<TZr, TStream, TSums, TBackprop>(ref float g, ref float x, ref float bp, nuint q,
+    private static void GradientSlotPair<TZr, TStream>(ref float g, ref float x, ref float bp, nuint q,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
-        where TSums : struct, IFlag
-        where TBackprop : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         nuint q1 = q + w;
         TV g0 = S.Load(ref g, q), g1 = S.Load(ref g, q1);
         if (TZr.Value || S.AnySmallNonZero(g0, g1))
         {
-            GradientSlots<TZr, TStream, TSums, TBackprop>(ref g, ref x, ref bp, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-            GradientSlots<TZr, TStream, TSums, TBackprop>(ref g, ref x, ref bp, q1, q1, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, q1, q1, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             return;
         }
 
         Prefetch(ref g, q + PrefetchDistance);
         Prefetch(ref x, q + PrefetchDistance);
-        TV s0Min = TSums.Value ? S.Load(ref aMin, q) : default, s0Max = TSums.Value ? S.Load(ref aMax, q) : default;
-        TV s1Min = TSums.Value ? S.Load(ref aMin, q1) : default, s1Max = TSums.Value ? S.Load(ref aMax, q1) : default;
-        TV b0 = GradientStepFast<TSums>(g0, S.Load(ref x, q), S.Load(ref rMin, q), S.Load(ref rMax, q), ref s0Min, ref s0Max);
-        TV b1 = GradientStepFast<TSums>(g1, S.Load(ref x, q1), S.Load(ref rMin, q1), S.Load(ref rMax, q1), ref s1Min, ref s1Max);
-        if (TBackprop.Value)
-        {
-            Put<TStream>(b0, ref bp, q);
-            Put<TStream>(b1, ref bp, q1);
-        }
-
-        if (TSums.Value)
-        {
-            S.Store(s0Min, ref aMin, q);
-            S.Store(s0Max, ref aMax, q);
-            S.Store(s1Min, ref aMin, q1);
-            S.Store(s1Max, ref aMax, q1);
-        }
+        TV s0Min = S.Load(ref aMin, q), s0Max = S.Load(ref aMax, q), s1Min = S.Load(ref aMin, q1), s1Max = S.Load(ref aMax, q1);
+        TV b0 = GradientStepFast(g0, S.Load(ref x, q), S.Load(ref rMin, q), S.Load(ref rMax, q), ref s0Min, ref s0Max);
+        TV b1 = GradientStepFast(g1, S.Load(ref x, q1), S.Load(ref rMin, q1), S.Load(ref rMax, q1), ref s1Min, ref s1Max);
+        Put<TStream>(b0, ref bp, q);
+        Put<TStream>(b1, ref bp, q1);
+        S.Store(s0Min, ref aMin, q);
+        S.Store(s0Max, ref aMax, q);
+        S.Store(s1Min, ref aMin, q1);
+        S.Store(s1Max, ref aMax, q1);
     }
 
     /// <summary>The vector at element <paramref name="k"/> of <see cref="GradientStream"/> through slots <paramref name="j"/> .. j + W - 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlots<TZr, TStream, TSums, TBackprop>(ref float g, ref float x, ref float bp, nuint k, nuint j,
+    private static void GradientSlots<TZr, TStream>(ref float g, ref float x, ref float bp, nuint k, nuint j,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
-        where TSums : struct, IFlag
-        where TBackprop : struct, IFlag
     {
         Prefetch(ref g, k + PrefetchDistance);
         Prefetch(ref x, k + PrefetchDistance);
-        TV sMin = TSums.Value ? S.Load(ref aMin, j) : default, sMax = TSums.Value ? S.Load(ref aMax, j) : default;
-        TV b = GradientStep<TZr, TSums>(S.Load(ref g, k), S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j),
+        TV sMin = S.Load(ref aMin, j), sMax = S.Load(ref aMax, j);
+        TV b = GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j),
             TZr.Value ? S.Load(ref rZr, j) : default, ref sMin, ref sMax);
-        if (TBackprop.Value)
-        {
-            Put<TStream>(b, ref bp, k);
-        }
-
-        if (TSums.Value)
-        {
-            S.Store(sMin, ref aMin, j);
-            S.Store(sMax, ref aMax, j);
-        }
+        Put<TStream>(b, ref bp, k);
+        S.Store(sMin, ref aMin, j);
+        S.Store(sMax, ref aMax, j);
     }
 
     /// <summary>Element <paramref name="k"/> of <see cref="GradientStream"/> through slot <paramref name="j"/>, one lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlot<TZr, TSums, TBackprop>(ref float g, ref float x, ref float bp, nuint k, nuint j,
+    private static void GradientSlot<TZr>(ref float g, ref float x, ref float bp, nuint k, nuint j,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
-        where TSums : struct, IFlag
-        where TBackprop : struct, IFlag
     {
-        float b = Driver<SimdScalar, float>.GradientStep<TZr, TSums>(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
+        Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
             Unsafe.Add(ref rMin, j), Unsafe.Add(ref rMax, j), Unsafe.Add(ref rZr, j), ref Unsafe.Add(ref aMin, j), ref Unsafe.Add(ref aMax, j));
-        if (TBackprop.Value)
-        {
-            Unsafe.Add(ref bp, k) = b;
-        }
     }
 
     /// <summary>
@@ -690,7 +602,7 @@ internal static class Driver<S, TV>
                     {
                         nuint off = rowOff + c;
                         TV sMin = S.Load(ref accMin, c), sMax = S.Load(ref accMax, c);
-                        TV b = GradientStep<TZr, Yes>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c),
+                        TV b = GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c),
                             TZr.Value ? S.Load(ref tZr, c) : default, ref sMin, ref sMax);
                         S.Store(b, ref bp, off);
                         S.Store(sMin, ref accMin, c);
@@ -725,7 +637,7 @@ internal static class Driver<S, TV>
                 nuint off = (r0 * d) + c;
                 for (nuint r = r0; r < r1; r++, off += d)
                 {
-                    S.Store(GradientStep<TZr, Yes>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
+                    S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
                 }
 
                 S.Store(sMin, ref sumMin, c);
@@ -748,7 +660,7 @@ internal static class Driver<S, TV>
         for (; c < c1; c++)
         {
             nuint off = (r * d) + c;
-            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr, Yes>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off),
                 Unsafe.Add(ref tMin, c), Unsafe.Add(ref tMax, c), Unsafe.Add(ref tZr, c), ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c));
         }
     }
@@ -764,7 +676,7 @@ internal static class Driver<S, TV>
         nuint off = (r0 * d) + c;
         for (nuint r = r0; r < r1; r++, off += d)
         {
-            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr, Yes>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
+            Unsafe.Add(ref bp, off) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, off), Unsafe.Add(ref x, off), nmin, nmax, zr,
                 ref sMin, ref sMax);
         }
 

@@ -214,8 +214,6 @@ internal static unsafe class FastPath
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
                 run.Stream = run.Kind == DriverKind.GradientStream && Streams(run.Elements, pb, pg, px, out run.Lead);
-                long progress = 0;
-                run.Progress = &progress;
                 run.G = pg;
                 run.X = px;
                 run.Out = pb;

@@ -71,9 +71,6 @@ internal unsafe struct KernelRun
     /// <summary>Elements before the output is vector-aligned (0 unless <see cref="Stream"/>); the table is rotated by it.</summary>
     public nuint Lead;
 
-    /// <summary>The two-role gradient's handoff counter (caller's stack; see <c>Driver.GradientStream</c>).</summary>
-    public long* Progress;
-
     /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
     /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
@@ -107,10 +104,7 @@ internal unsafe struct KernelRun
             // ran one after the other on the calling thread, so the cost is the half-row access
             // pattern (each part streams every row with gaps), not the threads. Rows cannot be
             // split without reordering the sums. See README, Performance.
-            DriverKind.GradientColumns => 1,
-
-            // Two roles (sums, backprop) over the same data; see Driver.GradientStream.
-            DriverKind.GradientStream => 2,
+            DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
             _ => 1,
         };
@@ -226,11 +220,11 @@ internal unsafe struct KernelRun
                 float* scratch = stackalloc float[5 * Driver<S, TV>.ColumnBlock];
                 if (AnyZeroRange)
                 {
-                    GradientStream<S, TV, Yes>(part, parts, scratch);
+                    GradientStream<S, TV, Yes>(scratch);
                 }
                 else
                 {
-                    GradientStream<S, TV, No>(part, parts, scratch);
+                    GradientStream<S, TV, No>(scratch);
                 }
 
                 break;
@@ -266,44 +260,27 @@ internal unsafe struct KernelRun
         }
     }
 
-    private readonly void GradientStream<S, TV, TZr>(int part, int parts, float* scratch)
+    private readonly void GradientStream<S, TV, TZr>(float* scratch)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
     {
         if (Stream)
         {
-            GradientStream<S, TV, TZr, Yes>(part, parts, scratch);
+            GradientStream<S, TV, TZr, Yes>(scratch);
         }
         else
         {
-            GradientStream<S, TV, TZr, No>(part, parts, scratch);
+            GradientStream<S, TV, TZr, No>(scratch);
         }
     }
 
-    /// <summary>One thread: both roles; two: part 0 computes the sums (leader), part 1 the backprop (follower).</summary>
-    private readonly void GradientStream<S, TV, TZr, TStream>(int part, int parts, float* scratch)
+    private readonly void GradientStream<S, TV, TZr, TStream>(float* scratch)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
-        where TStream : struct, IFlag
-    {
-        if (parts == 1)
-        {
-            Driver<S, TV>.GradientStream<TZr, TStream, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead,
-                ref *Table, ref scratch[0], null);
-        }
-        else if (part == 0)
-        {
-            Driver<S, TV>.GradientStream<TZr, TStream, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead,
-                ref *Table, ref scratch[0], Progress);
-        }
-        else
-        {
-            Driver<S, TV>.GradientStream<TZr, TStream, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead,
-                ref *Table, ref scratch[0], Progress);
-        }
-    }
+        where TStream : struct, IFlag =>
+        Driver<S, TV>.GradientStream<TZr, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
 
     private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
         where S : struct, ISimd<TV>
