@@ -5,7 +5,7 @@ namespace TfFakeQuant.Tests.Kernels;
 /// <summary>
 /// <see cref="FastKernelTests"/> again with <see cref="FastPath.StreamThreshold"/> at 0, so every
 /// call that writes a separate output takes the streaming paths (aligned lead elements, rotated
-/// tables and sums, non-temporal stores) that otherwise only calls of 2^20+ elements take. The
+/// tables and sums, non-temporal stores) that otherwise only calls of 2^22+ elements take. The
 /// results must be the same bits. (A fixture running alongside is unaffected: streaming changes
 /// no result.)
 /// </summary>

@@ -21,13 +21,16 @@ internal static unsafe class FastPath
     /// Elements from which an output that overwrites no input is written with non-temporal
     /// stores. Such stores skip the read-for-ownership of every output line (12 instead of 16
     /// bytes of traffic per gradient element, 8 instead of 12 per forward element) but leave the
-    /// output out of the caches, so they pay only when the operands cannot stay cached anyway: at
-    /// 2^20 elements three operands are 12 MiB, beyond what one core's share of a typical L3
-    /// holds. In place they are not used (writing a line just read is cheaper through the cache:
-    /// measured ~1.4× slower with streaming stores). Internal and settable so the tests can run
-    /// the streaming paths on small data (results are bitwise the same either way).
+    /// output out of the caches, so they pay only when the operands could not stay cached anyway.
+    /// Measured on the 2-core EPYC (32 MiB L3), quick mode, three runs each: at 2^20 the
+    /// 1.2M-element [3,3,256,512] lost (forward 0.5-0.96, gradient 0.37-0.73 of the yardstick,
+    /// against 1.0-1.2 and 0.7-0.9 without streaming); at 2^24 the 6.4M-element [32,56,56,64]
+    /// lost (0.7 / 0.6 against 1.0 / 0.7-0.87 streamed); 2^22 (three operands of 16 MiB, beyond
+    /// the L3) won both. In place they are never used (a line just read is cheaper to write
+    /// through the cache: measured ~1.4× slower streamed). Internal and settable so the tests can
+    /// run the streaming paths on small data (results are bitwise the same either way).
     /// </summary>
-    internal static long StreamThreshold = 1 << 20;
+    internal static long StreamThreshold = 1 << 22;
 
     /// <summary>
     /// Whether a call over <paramref name="n"/> elements streams its output (see
