@@ -692,14 +692,15 @@ internal static class Driver<S, TV>
     /// the two sum terms into the stack buffers and, per vector, a bit mask of the lanes whose
     /// term is not ±0 (below in bits 0..15, above in 16..31). Pass 2 continues each channel's
     /// scalar chain <c>s = flush(s + term)</c> in element order over the nonzero terms only (see
-    /// <c>ChainCompacted</c> for why that is exact, and the -0 case it recomputes). The sums
+    /// <c>ChainSparse</c> for why that is exact, and the -0 case it recomputes). The sums
     /// cannot be split across lanes without reordering them, hence the scalar chains. In place is
     /// safe: pass 1 reads each element before writing it, pass 2 reads only the buffers. The
     /// remainder of a tile (&lt; W elements) runs the same element function one lane at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GradientPattern(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static void GradientPattern<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
+        where TZr : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
@@ -715,12 +716,28 @@ internal static class Driver<S, TV>
             nuint p = 0, i = 0, v = 0;
             for (; i + w <= len; i += w, v++)
             {
-                TV b = Gradient(S.Load(ref gt, i), S.Load(ref xt, i), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tZr, p),
-                    out TV below, out TV above);
-                S.Store(b, ref bt, i);
-                S.Store(below, ref bufBelow, i);
-                S.Store(above, ref bufAbove, i);
-                Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
+                TV gv = S.Load(ref gt, i), xv = S.Load(ref xt, i), nmin = S.Load(ref tMin, p), nmax = S.Load(ref tMax, p);
+                if (TZr.Value || S.AnySmallNonZeroOrNonFinite(gv))
+                {
+                    TV b = Gradient(gv, xv, nmin, nmax, S.Load(ref tZr, p), out TV below, out TV above);
+                    S.Store(b, ref bt, i);
+                    S.Store(below, ref bufBelow, i);
+                    S.Store(above, ref bufAbove, i);
+                    Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
+                }
+                else
+                {
+                    // g is 0 or normal and finite: no flush acts, and the lanes of the two masks
+                    // hold every nonzero term (plus terms g·1 = ±0, which the chains may add or
+                    // skip alike, see ChainSparse).
+                    TV one = S.Broadcast(1f);
+                    TV belowMask = S.LessThan(xv, nmin), aboveMask = S.LessThan(nmax, xv);
+                    S.Store(S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one)), ref bt, i);
+                    S.Store(S.Multiply(gv, S.And(belowMask, one)), ref bufBelow, i);
+                    S.Store(S.Multiply(gv, S.And(aboveMask, one)), ref bufAbove, i);
+                    Unsafe.Add(ref masks, v) = S.MaskBits(belowMask) | (S.MaskBits(aboveMask) << 16);
+                }
+
                 p += w;
                 if (p == period)
                 {
@@ -756,18 +773,104 @@ internal static class Driver<S, TV>
     /// the tile at zero (s + ±0 = s for s ≠ 0; ±0 + v = v for the nonzero, never subnormal, terms;
     /// only a final zero's sign can differ): a channel that ends the tile at -0 is recomputed term by
     /// term from its saved start value. Branch-free except the loop bounds, so no mispredictions.
+    /// A mask may also mark some ±0 terms (pass 1's fast vectors mark every lane of their compare
+    /// masks): the chain then adds them in order, which keeps every nonzero partial sum, and a
+    /// final +0 still implies the full chain's +0 (once a sum is +0, no zero term changes it).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ChainSparse(ref float sumMin, ref float sumMax, nuint d, nuint len, nuint vectors, nuint w,
         ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
     {
-        ChainCompacted(ref sumMin, ref bufBelow, 0, d, len, vectors, w, ref masks, ref positions);
-        ChainCompacted(ref sumMax, ref bufAbove, 16, d, len, vectors, w, ref masks, ref positions);
+        // Two position lists, then the min and max chains advanced together: they are
+        // independent, so the latency of one add-and-flush overlaps the other's.
+        ref ushort posB = ref positions;
+        ref ushort posA = ref Unsafe.Add(ref positions, PositionsPerList);
+        nuint countB = Compact(ref masks, 0, vectors, w, ref posB);
+        nuint countA = Compact(ref masks, 16, vectors, w, ref posA);
+        nuint both = Math.Min(countB, countA);
+        if (d == 1)
+        {
+            float startB = sumMin, startA = sumMax, sB = startB, sA = startA;
+            nuint t = 0;
+            for (; t < both; t++)
+            {
+                sB = Subnormals.Flush(sB + Unsafe.Add(ref bufBelow, Unsafe.Add(ref posB, t)));
+                sA = Subnormals.Flush(sA + Unsafe.Add(ref bufAbove, Unsafe.Add(ref posA, t)));
+            }
+
+            for (nuint u = t; u < countB; u++)
+            {
+                sB = Subnormals.Flush(sB + Unsafe.Add(ref bufBelow, Unsafe.Add(ref posB, u)));
+            }
+
+            for (nuint u = t; u < countA; u++)
+            {
+                sA = Subnormals.Flush(sA + Unsafe.Add(ref bufAbove, Unsafe.Add(ref posA, u)));
+            }
+
+            sumMin = IsNegativeZero(sB) ? ChainAll(startB, ref bufBelow, 0, len, 1) : sB;
+            sumMax = IsNegativeZero(sA) ? ChainAll(startA, ref bufAbove, 0, len, 1) : sA;
+            return;
+        }
+
+        // j mod d by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 equals j / d for every
+        // j < 2^16 and 2 ≤ d < 16 (checked exhaustively); here j < Tile = 2048, so the 32-bit
+        // product stays below 2^31.
+        uint magic = (uint)(((1u << 20) + d - 1) / d);
+        Span<float> start = stackalloc float[32];
+        for (nuint c = 0; c < d; c++)
+        {
+            start[(int)c] = Unsafe.Add(ref sumMin, c);
+            start[16 + (int)c] = Unsafe.Add(ref sumMax, c);
+        }
+
+        nuint i = 0;
+        for (; i < both; i++)
+        {
+            uint jB = Unsafe.Add(ref posB, i), jA = Unsafe.Add(ref posA, i);
+            nuint cB = jB - (((jB * magic) >> 20) * (uint)d), cA = jA - (((jA * magic) >> 20) * (uint)d);
+            Unsafe.Add(ref sumMin, cB) = Subnormals.Flush(Unsafe.Add(ref sumMin, cB) + Unsafe.Add(ref bufBelow, jB));
+            Unsafe.Add(ref sumMax, cA) = Subnormals.Flush(Unsafe.Add(ref sumMax, cA) + Unsafe.Add(ref bufAbove, jA));
+        }
+
+        for (nuint u = i; u < countB; u++)
+        {
+            uint j = Unsafe.Add(ref posB, u);
+            nuint c = j - (((j * magic) >> 20) * (uint)d);
+            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref bufBelow, j));
+        }
+
+        for (nuint u = i; u < countA; u++)
+        {
+            uint j = Unsafe.Add(ref posA, u);
+            nuint c = j - (((j * magic) >> 20) * (uint)d);
+            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref bufAbove, j));
+        }
+
+        for (nuint c = 0; c < d; c++)
+        {
+            if (IsNegativeZero(Unsafe.Add(ref sumMin, c)))
+            {
+                Unsafe.Add(ref sumMin, c) = ChainAll(start[(int)c], ref bufBelow, c, len, d);
+            }
+
+            if (IsNegativeZero(Unsafe.Add(ref sumMax, c)))
+            {
+                Unsafe.Add(ref sumMax, c) = ChainAll(start[16 + (int)c], ref bufAbove, c, len, d);
+            }
+        }
     }
 
+    /// <summary>Positions one list of <see cref="ChainSparse"/> can hold: a tile, plus the 8-wide overrun of the last store.</summary>
+    public const int PositionsPerList = Tile + 16;
+
+    /// <summary>
+    /// Compacts the positions of the set bits of one half of the tile's masks (bits
+    /// <paramref name="shift"/> .. shift + 15 of each vector's mask) in element order: a
+    /// 256-entry table of lane lists per mask byte, 8 positions stored at once. Returns the count.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ChainCompacted(ref float sums, ref float terms, int shift, nuint d, nuint len, nuint vectors, nuint w,
-        ref uint masks, ref ushort positions)
+    private static nuint Compact(ref uint masks, int shift, nuint vectors, nuint w, ref ushort positions)
     {
         nuint count = 0;
         ref Vector128<ushort> lut = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(LanePositions);
@@ -786,58 +889,22 @@ internal static class Driver<S, TV>
             }
         }
 
-        if (d == 1)
-        {
-            float s0 = sums, s = s0;
-            for (nuint t = 0; t < count; t++)
-            {
-                s = Subnormals.Flush(s + Unsafe.Add(ref terms, Unsafe.Add(ref positions, t)));
-            }
-
-            if (BitConverter.SingleToInt32Bits(s) == int.MinValue)
-            {
-                s = s0;
-                for (nuint j = 0; j < len; j++)
-                {
-                    s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
-                }
-            }
-
-            sums = s;
-            return;
-        }
-
-        // j mod d by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 equals j / d for every
-        // j < 2^16 and 2 ≤ d < 16 (checked exhaustively); here j < Tile = 2048, so the 32-bit
-        // product stays below 2^31.
-        uint magic = (uint)(((1u << 20) + d - 1) / d);
-        Span<float> start = stackalloc float[16];
-        for (nuint c = 0; c < d; c++)
-        {
-            start[(int)c] = Unsafe.Add(ref sums, c);
-        }
-
-        for (nuint t = 0; t < count; t++)
-        {
-            uint j = Unsafe.Add(ref positions, t);
-            nuint c = j - ((j * magic) >> 20) * (uint)d;
-            Unsafe.Add(ref sums, c) = Subnormals.Flush(Unsafe.Add(ref sums, c) + Unsafe.Add(ref terms, j));
-        }
-
-        for (nuint c = 0; c < d; c++)
-        {
-            if (BitConverter.SingleToInt32Bits(Unsafe.Add(ref sums, c)) == int.MinValue)
-            {
-                float s = start[(int)c];
-                for (nuint j = c; j < len; j += d)
-                {
-                    s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
-                }
-
-                Unsafe.Add(ref sums, c) = s;
-            }
-        }
+        return count;
     }
+
+    /// <summary>The full chain of one channel over a tile's terms (<paramref name="c"/>, c + d, … below <paramref name="len"/>).</summary>
+    private static float ChainAll(float s, ref float terms, nuint c, nuint len, nuint d)
+    {
+        for (nuint j = c; j < len; j += d)
+        {
+            s = Subnormals.Flush(s + Unsafe.Add(ref terms, j));
+        }
+
+        return s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsNegativeZero(float v) => BitConverter.SingleToInt32Bits(v) == int.MinValue;
 
     /// <summary>For each byte mask, the positions of its set bits in ascending order (then zeros).</summary>
     private static readonly Vector128<ushort>[] LanePositions = BuildLanePositions();

@@ -114,7 +114,7 @@ internal static unsafe class FastPath
                 var run = new KernelRun
                 {
                     Kind = DriverKind.GradientPattern, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
-                    Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1,
+                    Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1, AnyZeroRange = q.IsZeroRange,
                 };
                 PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
             }

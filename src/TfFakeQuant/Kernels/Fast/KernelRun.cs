@@ -234,9 +234,18 @@ internal unsafe struct KernelRun
             {
                 float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
                 uint* masks = stackalloc uint[Driver<S, TV>.Tile];
-                ushort* positions = stackalloc ushort[Driver<S, TV>.Tile + 16];
-                Driver<S, TV>.GradientPattern(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
-                    ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0], ref positions[0]);
+                ushort* positions = stackalloc ushort[2 * Driver<S, TV>.PositionsPerList];
+                if (AnyZeroRange)
+                {
+                    Driver<S, TV>.GradientPattern<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
+                        ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0], ref positions[0]);
+                }
+                else
+                {
+                    Driver<S, TV>.GradientPattern<No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
+                        ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0], ref positions[0]);
+                }
+
                 break;
             }
 

@@ -84,6 +84,12 @@ internal interface ISimd<TV>
     /// <summary><see cref="AnySmallNonZero(TV)"/> of two vectors with one test.</summary>
     static abstract bool AnySmallNonZero(TV a, TV b);
 
+    /// <summary>Whether some lane is a small nonzero (as <see cref="AnySmallNonZero(TV)"/>), ±Infinity or NaN.</summary>
+    static abstract bool AnySmallNonZeroOrNonFinite(TV v);
+
+    /// <summary>Bit i set when lane i of the mask is set (its sign bit).</summary>
+    static abstract uint MaskBits(TV mask);
+
     /// <summary>
     /// FTZ/DAZ emulation, <see cref="Subnormals.Flush"/> per lane:
     /// <c>|v| &lt; 2^-126 ? copysign(0, v) : v</c>. Vector form: <c>tiny = abs(v) &lt; 2^-126</c>
@@ -101,6 +107,9 @@ internal static class SimdConstants
 {
     /// <summary>The bound of <see cref="ISimd{TV}.AnySmallNonZero(TV)"/>'s signed compare: int.MinValue + bits(2^-102) - 1.</summary>
     public const int SmallMagnitudeLimit = int.MinValue + 0x0C800000 - 1;
+
+    /// <summary>The bits of float.MaxValue: magnitudes above it are ±Infinity or NaN.</summary>
+    public const int LargestFiniteBits = 0x7F7FFFFF;
 }
 
 /// <summary>A compile-time switch for the drivers: the JIT folds <see cref="Value"/> and drops the dead branch.</summary>
@@ -186,6 +195,18 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
         Vector512<int> shifted = (v.AsInt32() & magnitude) + magnitude;
         return Vector512.LessThan(shifted, Vector512.Create(SmallMagnitudeLimit)) != Vector512<int>.Zero;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZeroOrNonFinite(Vector512<float> v)
+    {
+        Vector512<int> magnitude = Vector512.Create(int.MaxValue);
+        Vector512<int> bits = v.AsInt32() & magnitude;
+        Vector512<int> unusual = Vector512.LessThan(bits + magnitude, Vector512.Create(SmallMagnitudeLimit)) | Vector512.GreaterThan(bits, Vector512.Create(LargestFiniteBits));
+        return unusual != Vector512<int>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MaskBits(Vector512<float> mask) => (uint)Vector512.ExtractMostSignificantBits(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector512<float> a, Vector512<float> b)
@@ -276,6 +297,18 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZeroOrNonFinite(Vector256<float> v)
+    {
+        Vector256<int> magnitude = Vector256.Create(int.MaxValue);
+        Vector256<int> bits = v.AsInt32() & magnitude;
+        Vector256<int> unusual = Vector256.LessThan(bits + magnitude, Vector256.Create(SmallMagnitudeLimit)) | Vector256.GreaterThan(bits, Vector256.Create(LargestFiniteBits));
+        return unusual != Vector256<int>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MaskBits(Vector256<float> mask) => (uint)Vector256.ExtractMostSignificantBits(mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector256<float> a, Vector256<float> b)
     {
         Vector256<int> magnitude = Vector256.Create(int.MaxValue), limit = Vector256.Create(SmallMagnitudeLimit);
@@ -362,6 +395,18 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
         Vector128<int> shifted = (v.AsInt32() & magnitude) + magnitude;
         return Vector128.LessThan(shifted, Vector128.Create(SmallMagnitudeLimit)) != Vector128<int>.Zero;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZeroOrNonFinite(Vector128<float> v)
+    {
+        Vector128<int> magnitude = Vector128.Create(int.MaxValue);
+        Vector128<int> bits = v.AsInt32() & magnitude;
+        Vector128<int> unusual = Vector128.LessThan(bits + magnitude, Vector128.Create(SmallMagnitudeLimit)) | Vector128.GreaterThan(bits, Vector128.Create(LargestFiniteBits));
+        return unusual != Vector128<int>.Zero;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MaskBits(Vector128<float> mask) => (uint)Vector128.ExtractMostSignificantBits(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector128<float> a, Vector128<float> b)
@@ -453,6 +498,12 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(float a, float b) => AnySmallNonZero(a) || AnySmallNonZero(b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnySmallNonZeroOrNonFinite(float v) => AnySmallNonZero(v) || !float.IsFinite(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint MaskBits(float mask) => Raw(mask) < 0 ? 1u : 0u;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Flush(float v) => Subnormals.Flush(v);
