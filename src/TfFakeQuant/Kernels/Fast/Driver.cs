@@ -441,18 +441,15 @@ internal static class Driver<S, TV>
                 nuint end = k + (Math.Min(blockCycles, (n - k) / d) * d);
                 for (; k < end; k += d)
                 {
-                    ref float gc = ref Unsafe.Add(ref g, k);
-                    ref float xc = ref Unsafe.Add(ref x, k);
-                    ref float bc = ref Unsafe.Add(ref bp, k);
                     nuint q = 0;
                     for (; q + (2 * w) <= d; q += 2 * w)
                     {
-                        GradientSlotPair<TZr, TStream>(ref gc, ref xc, ref bc, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                        GradientSlotPair<TZr, TStream>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                     }
 
                     if (q < d)
                     {
-                        GradientSlots<TZr, TStream>(ref gc, ref xc, ref bc, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                        GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                     }
                 }
             }
@@ -498,36 +495,36 @@ internal static class Driver<S, TV>
     private static nuint Rotate(nuint j, nuint lead, nuint d) => j + lead < d ? j + lead : j + lead - d;
 
     /// <summary>
-    /// Two vectors of a cycle of <see cref="GradientStream"/>, elements and slots <paramref name="q"/>
-    /// .. q + 2W - 1 (different slots: independent chains), with one small-gradient test for both.
+    /// Two vectors of a cycle of <see cref="GradientStream"/>: elements <paramref name="k"/> .. k + 2W - 1
+    /// through slots <paramref name="j"/> .. j + 2W - 1 (independent chains), with one small-gradient
+    /// test for both.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlotPair<TZr, TStream>(ref float g, ref float x, ref float bp, nuint q,
+    private static void GradientSlotPair<TZr, TStream>(ref float g, ref float x, ref float bp, nuint k, nuint j,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        nuint q1 = q + w;
-        TV g0 = S.Load(ref g, q), g1 = S.Load(ref g, q1);
+        TV g0 = S.Load(ref g, k), g1 = S.Load(ref g, k + w);
         if (TZr.Value || S.AnySmallNonZero(g0, g1))
         {
-            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, q1, q1, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k + w, j + w, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             return;
         }
 
-        Prefetch(ref g, q + PrefetchDistance);
-        Prefetch(ref x, q + PrefetchDistance);
-        TV s0Min = S.Load(ref aMin, q), s0Max = S.Load(ref aMax, q), s1Min = S.Load(ref aMin, q1), s1Max = S.Load(ref aMax, q1);
-        TV b0 = GradientStepFast(g0, S.Load(ref x, q), S.Load(ref rMin, q), S.Load(ref rMax, q), ref s0Min, ref s0Max);
-        TV b1 = GradientStepFast(g1, S.Load(ref x, q1), S.Load(ref rMin, q1), S.Load(ref rMax, q1), ref s1Min, ref s1Max);
-        Put<TStream>(b0, ref bp, q);
-        Put<TStream>(b1, ref bp, q1);
-        S.Store(s0Min, ref aMin, q);
-        S.Store(s0Max, ref aMax, q);
-        S.Store(s1Min, ref aMin, q1);
-        S.Store(s1Max, ref aMax, q1);
+        Prefetch(ref g, k + PrefetchDistance);
+        Prefetch(ref x, k + PrefetchDistance);
+        TV s0Min = S.Load(ref aMin, j), s0Max = S.Load(ref aMax, j), s1Min = S.Load(ref aMin, j + w), s1Max = S.Load(ref aMax, j + w);
+        TV b0 = GradientStepFast(g0, S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j), ref s0Min, ref s0Max);
+        TV b1 = GradientStepFast(g1, S.Load(ref x, k + w), S.Load(ref rMin, j + w), S.Load(ref rMax, j + w), ref s1Min, ref s1Max);
+        Put<TStream>(b0, ref bp, k);
+        Put<TStream>(b1, ref bp, k + w);
+        S.Store(s0Min, ref aMin, j);
+        S.Store(s0Max, ref aMax, j);
+        S.Store(s1Min, ref aMin, j + w);
+        S.Store(s1Max, ref aMax, j + w);
     }
 
     /// <summary>The vector at element <paramref name="k"/> of <see cref="GradientStream"/> through slots <paramref name="j"/> .. j + W - 1.</summary>
