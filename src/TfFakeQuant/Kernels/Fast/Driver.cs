@@ -210,16 +210,18 @@ internal static class Driver<S, TV>
         }
         else
         {
-            for (; k + w <= end; k += w)
+            // Whole periods (entries 0 .. period-1, no wrap test), then the whole vectors of the last partial one.
+            for (; k + period <= end; k += period)
             {
-                TV v = Quantize<TSafe, TDivide>(S.Load(ref x, k), S.Load(ref tMin, p), S.Load(ref tMax, p), S.Load(ref tInv, p),
-                    S.Load(ref tScale, p), S.Load(ref tQz, p), S.Load(ref tZr, p));
-                Put<TStream>(v, ref y, k);
-                p += w;
-                if (p == period)
+                for (nuint q = 0; q < period; q += w)
                 {
-                    p = 0;
+                    ForwardEntry<TSafe, TDivide, TStream>(ref x, ref y, k + q, q, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
                 }
+            }
+
+            for (; k + w <= end; k += w, p += w)
+            {
+                ForwardEntry<TSafe, TDivide, TStream>(ref x, ref y, k, p, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
             }
         }
 
@@ -228,6 +230,19 @@ internal static class Driver<S, TV>
             Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p),
                 Unsafe.Add(ref tMax, p), Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p));
         }
+    }
+
+    /// <summary>The vector at element <paramref name="k"/> of <see cref="ForwardPattern"/> with table entries <paramref name="e"/> .. e + W - 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardEntry<TSafe, TDivide, TStream>(ref float x, ref float y, nuint k, nuint e,
+        ref float tMin, ref float tMax, ref float tInv, ref float tScale, ref float tQz, ref float tZr)
+        where TSafe : struct, IFlag
+        where TDivide : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        TV v = Quantize<TSafe, TDivide>(S.Load(ref x, k), S.Load(ref tMin, e), S.Load(ref tMax, e), S.Load(ref tInv, e),
+            S.Load(ref tScale, e), S.Load(ref tQz, e), S.Load(ref tZr, e));
+        Put<TStream>(v, ref y, k);
     }
 
     /// <summary>
