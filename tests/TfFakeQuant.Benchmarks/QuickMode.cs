@@ -31,6 +31,12 @@ public static class QuickMode
         foreach (string shape in only >= 0 ? args[(only + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All)
         {
             var data = new Shapes.Data(shape);
+
+            // The previous shapes' arrays (up to ~200 MB each) are garbage now: collect them before
+            // timing, or a background collection shares the cores and the memory bus with the runs.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             long n = data.X.Length;
             int rounds = n >= 1 << 22 ? 7 : n >= 1 << 18 ? 15 : 25;
             int reps = (int)Math.Max(1, (1 << 22) / n); // calls per timing sample for small shapes
