@@ -16,14 +16,10 @@ public class StreamingKernelTests : FastKernelTests
     private long saved;
 
     [OneTimeSetUp]
-    public void StreamEverything()
-    {
-        saved = FastPath.StreamThreshold;
-        FastPath.StreamThreshold = 0;
-    }
+    public void StreamEverything() => saved = ForcedStreaming.Begin();
 
     [OneTimeTearDown]
-    public void Restore() => FastPath.StreamThreshold = saved;
+    public void Restore() => ForcedStreaming.End(saved);
 }
 
 /// <summary><see cref="FlushEliminationTests"/> with every separate output streamed (see <see cref="StreamingKernelTests"/>).</summary>
@@ -34,12 +30,21 @@ public class StreamingFlushEliminationTests : FlushEliminationTests
     private long saved;
 
     [OneTimeSetUp]
-    public void StreamEverything()
-    {
-        saved = FastPath.StreamThreshold;
-        FastPath.StreamThreshold = 0;
-    }
+    public void StreamEverything() => saved = ForcedStreaming.Begin();
 
     [OneTimeTearDown]
-    public void Restore() => FastPath.StreamThreshold = saved;
+    public void Restore() => ForcedStreaming.End(saved);
+}
+
+/// <summary>Sets <see cref="FastPath.StreamThreshold"/> to 0 for a fixture and puts it back.</summary>
+internal static class ForcedStreaming
+{
+    public static long Begin()
+    {
+        long saved = FastPath.StreamThreshold;
+        FastPath.StreamThreshold = 0;
+        return saved;
+    }
+
+    public static void End(long saved) => FastPath.StreamThreshold = saved;
 }

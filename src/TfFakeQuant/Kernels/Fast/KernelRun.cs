@@ -102,8 +102,14 @@ internal unsafe struct KernelRun
             // measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
             // even with part boundaries on 64-byte lines — and equally slow when the two parts
             // ran one after the other on the calling thread, so the cost is the half-row access
-            // pattern (each part streams every row with gaps), not the threads. Rows cannot be
-            // split without reordering the sums. See README, Performance.
+            // pattern (each part streams every row with gaps), not the threads. The same held
+            // for the stream driver's slots (3× slower). Rows cannot be split without reordering
+            // the sums; the exact alternatives tried on the stream driver did not pay either: one
+            // thread all the sums and the other all the backprop, following it through the
+            // caches (0.8-1.05× of one thread), and the second thread writing the backprop of
+            // the last rows while listing their nonzero sum terms for the first to add (0.5-1.0×):
+            // one thread already streams at ~0.85 of the one-thread yardstick, and two threads
+            // get only ~1.3× its bandwidth here. See README, Performance.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
             _ => 1,
