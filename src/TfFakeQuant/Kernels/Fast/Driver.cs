@@ -454,6 +454,18 @@ internal static class Driver<S, TV>
             while (k + d <= n)
             {
                 nuint end = k + (Math.Min(blockCycles, (n - k) / d) * d);
+                // Short rows: two cycles (rows) at a time, each slot's sums and bounds loaded once
+                // for two vectors, the earlier row's term added first. Measured (quick mode) 0.66-0.73
+                // → 0.82-0.93 of the yardstick at d = 64; slower at d = 512 and 1000, whose rows
+                // keep the slot pairs below.
+                for (; d <= TwoRowLimit && k + (2 * d) <= end; k += 2 * d)
+                {
+                    for (nuint q = 0; q < d; q += w)
+                    {
+                        GradientSlotRows<TZr, TStream>(ref g, ref x, ref bp, k + q, d, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                    }
+                }
+
                 for (; k < end; k += d)
                 {
                     nuint q = 0;
@@ -497,6 +509,9 @@ internal static class Driver<S, TV>
     /// </summary>
     private const nuint PrefetchDistance = 512;
 
+    /// <summary>Largest d for which <see cref="GradientStream"/> walks two rows at a time.</summary>
+    private const nuint TwoRowLimit = 256;
+
     /// <summary>A hint to bring the line holding <c>p[index]</c> into L2 (never faults, even past the end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Prefetch(ref float p, nuint index)
@@ -510,6 +525,39 @@ internal static class Driver<S, TV>
     /// <summary>The channel of slot <paramref name="j"/> of a stream rotated by <paramref name="lead"/>: <c>(j + lead) mod d</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint Rotate(nuint j, nuint lead, nuint d) => j + lead < d ? j + lead : j + lead - d;
+
+    /// <summary>
+    /// The same slots <paramref name="j"/> .. j + W - 1 of two consecutive cycles of
+    /// <see cref="GradientStream"/> (elements <paramref name="k"/> and k + <paramref name="d"/>):
+    /// one chain per lane, so the first row's terms are added before the second's; one
+    /// small-gradient test for both.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GradientSlotRows<TZr, TStream>(ref float g, ref float x, ref float bp, nuint k, nuint d, nuint j,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        TV g0 = S.Load(ref g, k), g1 = S.Load(ref g, k + d);
+        if (TZr.Value || S.AnySmallNonZero(g0, g1))
+        {
+            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            GradientSlots<TZr, TStream>(ref g, ref x, ref bp, k + d, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            return;
+        }
+
+        Prefetch(ref g, k + PrefetchDistance);
+        Prefetch(ref x, k + PrefetchDistance);
+        Prefetch(ref g, k + d + PrefetchDistance);
+        Prefetch(ref x, k + d + PrefetchDistance);
+        TV nmin = S.Load(ref rMin, j), nmax = S.Load(ref rMax, j), sMin = S.Load(ref aMin, j), sMax = S.Load(ref aMax, j);
+        TV b0 = GradientStepFast(g0, S.Load(ref x, k), nmin, nmax, ref sMin, ref sMax);
+        TV b1 = GradientStepFast(g1, S.Load(ref x, k + d), nmin, nmax, ref sMin, ref sMax);
+        Put<TStream>(b0, ref bp, k);
+        Put<TStream>(b1, ref bp, k + d);
+        S.Store(sMin, ref aMin, j);
+        S.Store(sMax, ref aMax, j);
+    }
 
     /// <summary>
     /// Two vectors of a cycle of <see cref="GradientStream"/>: elements <paramref name="k"/> .. k + 2W - 1
