@@ -37,7 +37,8 @@ internal static class Driver<S, TV>
     /// hold the constants of that element's channel. Clamp is Eigen's <c>min(x, hi)</c> then
     /// <c>max(., lo)</c>, i.e. <c>t = hi &lt; x ? hi : x</c>, <c>c = lo &gt; t ? lo : t</c>
     /// (<see cref="ISimd{TV}.LessOf"/> / <see cref="ISimd{TV}.GreaterOf"/>: a NaN x stays NaN and lo
-    /// wins when lo &gt; hi). Zero-range lanes give +0 (<c>y &amp; ~zr</c>). <typeparamref name="TDivide"/>:
+    /// wins when lo &gt; hi). Zero-range lanes give +0 (<c>y &amp; ~zr</c>; skipped on the safe path
+    /// when the call has no zero range, <typeparamref name="TZr"/> off). <typeparamref name="TDivide"/>:
     /// <c>(c - nmin) / scale</c> (the per-tensor Vars op) instead of <c>* inv</c>.
     /// </summary>
     /// <remarks>
@@ -66,16 +67,18 @@ internal static class Driver<S, TV>
     /// </para>
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Quantize<TSafe, TDivide>(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr)
+    public static TV Quantize<TSafe, TDivide, TZr>(TV x, TV nmin, TV nmax, TV inv, TV scale, TV qz, TV zr)
         where TSafe : struct, IFlag
         where TDivide : struct, IFlag
+        where TZr : struct, IFlag
     {
         TV half = S.Broadcast(0.5f);
         if (TSafe.Value)
         {
             TV cs = S.Subtract(S.GreaterOf(nmin, S.LessOf(nmax, x)), nmin);
             TV u = TDivide.Value ? S.Divide(cs, scale) : S.Multiply(cs, inv);
-            return S.AndNot(S.Multiply(S.Floor(S.Add(S.Subtract(u, qz), half)), scale), zr);
+            TV y = S.Multiply(S.Floor(S.Add(S.Subtract(u, qz), half)), scale);
+            return TZr.Value ? S.AndNot(y, zr) : y;
         }
 
         TV csf = S.Flush(S.Subtract(S.GreaterOf(nmin, S.LessOf(nmax, S.Flush(x))), nmin));
@@ -178,9 +181,10 @@ internal static class Driver<S, TV>
     /// lane at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ForwardPattern<TSafe, TDivide, TStream>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, nuint lead)
+    public static void ForwardPattern<TSafe, TDivide, TZr, TStream>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, nuint lead)
         where TSafe : struct, IFlag
         where TDivide : struct, IFlag
+        where TZr : struct, IFlag
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
@@ -193,7 +197,7 @@ internal static class Driver<S, TV>
         nuint k = start;
         for (nuint e = period - lead; e < period && k < end; e++, k++)
         {
-            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, e),
+            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide, TZr>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, e),
                 Unsafe.Add(ref tMax, e), Unsafe.Add(ref tInv, e), Unsafe.Add(ref tScale, e), Unsafe.Add(ref tQz, e), Unsafe.Add(ref tZr, e));
         }
 
@@ -205,7 +209,7 @@ internal static class Driver<S, TV>
             TV scale = S.Load(ref tScale, 0), qz = S.Load(ref tQz, 0), zr = S.Load(ref tZr, 0);
             for (; k + w <= end; k += w)
             {
-                Put<TStream>(Quantize<TSafe, TDivide>(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr), ref y, k);
+                Put<TStream>(Quantize<TSafe, TDivide, TZr>(S.Load(ref x, k), nmin, nmax, inv, scale, qz, zr), ref y, k);
             }
         }
         else
@@ -215,33 +219,34 @@ internal static class Driver<S, TV>
             {
                 for (nuint q = 0; q < period; q += w)
                 {
-                    ForwardEntry<TSafe, TDivide, TStream>(ref x, ref y, k + q, q, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
+                    ForwardEntry<TSafe, TDivide, TZr, TStream>(ref x, ref y, k + q, q, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
                 }
             }
 
             for (; k + w <= end; k += w, p += w)
             {
-                ForwardEntry<TSafe, TDivide, TStream>(ref x, ref y, k, p, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
+                ForwardEntry<TSafe, TDivide, TZr, TStream>(ref x, ref y, k, p, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
             }
         }
 
         for (; k < end; k++, p++)
         {
-            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p),
+            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide, TZr>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p),
                 Unsafe.Add(ref tMax, p), Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p));
         }
     }
 
     /// <summary>The vector at element <paramref name="k"/> of <see cref="ForwardPattern"/> with table entries <paramref name="e"/> .. e + W - 1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ForwardEntry<TSafe, TDivide, TStream>(ref float x, ref float y, nuint k, nuint e,
+    private static void ForwardEntry<TSafe, TDivide, TZr, TStream>(ref float x, ref float y, nuint k, nuint e,
         ref float tMin, ref float tMax, ref float tInv, ref float tScale, ref float tQz, ref float tZr)
         where TSafe : struct, IFlag
         where TDivide : struct, IFlag
+        where TZr : struct, IFlag
         where TStream : struct, IFlag
     {
-        TV v = Quantize<TSafe, TDivide>(S.Load(ref x, k), S.Load(ref tMin, e), S.Load(ref tMax, e), S.Load(ref tInv, e),
-            S.Load(ref tScale, e), S.Load(ref tQz, e), S.Load(ref tZr, e));
+        TV v = Quantize<TSafe, TDivide, TZr>(S.Load(ref x, k), S.Load(ref tMin, e), S.Load(ref tMax, e), S.Load(ref tInv, e),
+            S.Load(ref tScale, e), S.Load(ref tQz, e), TZr.Value ? S.Load(ref tZr, e) : default);
         Put<TStream>(v, ref y, k);
     }
 
@@ -269,14 +274,14 @@ internal static class Driver<S, TV>
             nuint c = 0;
             for (; c + w <= d; c += w)
             {
-                TV v = Quantize<TSafe, No>(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
+                TV v = Quantize<TSafe, No, Yes>(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
                     S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c));
                 S.Store(v, ref yr, c);
             }
 
             for (; c < d; c++)
             {
-                Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize<TSafe, No>(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c),
+                Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize<TSafe, No, Yes>(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c),
                     Unsafe.Add(ref tMax, c), Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c));
             }
         }
@@ -308,12 +313,12 @@ internal static class Driver<S, TV>
             nuint i = 0;
             for (; i + w <= inner; i += w)
             {
-                S.Store(Quantize<TSafe, No>(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr), ref yr, i);
+                S.Store(Quantize<TSafe, No, Yes>(S.Load(ref xr, i), nmin, nmax, inv, scale, qz, zr), ref yr, i);
             }
 
             for (; i < inner; i++)
             {
-                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize<TSafe, No>(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr);
+                Unsafe.Add(ref yr, i) = Driver<SimdScalar, float>.Quantize<TSafe, No, Yes>(Unsafe.Add(ref xr, i), sMin, sMax, sInv, sScale, sQz, sZr);
             }
         }
     }

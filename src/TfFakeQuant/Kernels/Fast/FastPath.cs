@@ -66,7 +66,7 @@ internal static unsafe class FastPath
             var run = new KernelRun
             {
                 Kind = DriverKind.ForwardPattern, X = px, Out = py, Table = table, Period = (nuint)period,
-                Elements = (nuint)inputs.Length, Divide = divide, Safe = safe,
+                Elements = (nuint)inputs.Length, Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
             };
             run.Stream = Streams(run.Elements, py, px, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
@@ -159,7 +159,7 @@ internal static unsafe class FastPath
                 run.Out = py;
                 run.Table = pt;
                 run.Stream = run.Kind == DriverKind.ForwardPattern && Streams(run.Elements, py, px, px, out run.Lead);
-                run.Safe = ChannelTable.Fill(table[..size], period, (int)run.Lead, min, max, numBits, narrowRange, dazBounds: false, out _);
+                run.Safe = ChannelTable.Fill(table[..size], period, (int)run.Lead, min, max, numBits, narrowRange, dazBounds: false, out run.AnyZeroRange);
                 PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
             }
         }

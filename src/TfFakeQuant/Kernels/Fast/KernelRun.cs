@@ -59,7 +59,7 @@ internal unsafe struct KernelRun
     /// <summary>Every channel passes <see cref="ChannelTable.IsSafeForward"/>: the forward may skip provably idle flushes.</summary>
     public bool Safe;
 
-    /// <summary>Some channel is TensorFlow's zero-range case (min = max = 0): the gradient takes its exact path throughout.</summary>
+    /// <summary>Some channel is TensorFlow's zero-range case (min = max = 0): the gradient takes its exact path throughout, the forward keeps its +0 mask.</summary>
     public bool AnyZeroRange;
 
     /// <summary>
@@ -302,19 +302,35 @@ internal unsafe struct KernelRun
         where TV : struct
         where TStream : struct, IFlag
     {
+        if (AnyZeroRange)
+        {
+            ForwardPattern<S, TV, Yes, TStream>(start, end);
+        }
+        else
+        {
+            ForwardPattern<S, TV, No, TStream>(start, end);
+        }
+    }
+
+    private readonly void ForwardPattern<S, TV, TZr, TStream>(nuint start, nuint end)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+    {
         switch ((Safe, Divide))
         {
             case (true, true):
-                Driver<S, TV>.ForwardPattern<Yes, Yes, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<Yes, Yes, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
             case (true, false):
-                Driver<S, TV>.ForwardPattern<Yes, No, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<Yes, No, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
             case (false, true):
-                Driver<S, TV>.ForwardPattern<No, Yes, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<No, Yes, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
             default:
-                Driver<S, TV>.ForwardPattern<No, No, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<No, No, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
         }
     }
