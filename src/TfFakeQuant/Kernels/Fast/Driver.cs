@@ -780,36 +780,21 @@ internal static class Driver<S, TV>
             ref float gt = ref Unsafe.Add(ref g, k0);
             ref float xt = ref Unsafe.Add(ref x, k0);
             ref float bt = ref Unsafe.Add(ref bp, k0);
-            nuint p = 0, i = 0, v = 0;
-            for (; i + w <= len; i += w, v++)
-            {
-                TV gv = S.Load(ref gt, i), xv = S.Load(ref xt, i), nmin = S.Load(ref tMin, p), nmax = S.Load(ref tMax, p);
-                if (TZr.Value || S.AnySmallNonZeroOrNonFinite(gv))
-                {
-                    TV b = Gradient(gv, xv, nmin, nmax, S.Load(ref tZr, p), out TV below, out TV above);
-                    S.Store(b, ref bt, i);
-                    S.Store(below, ref bufBelow, i);
-                    S.Store(above, ref bufAbove, i);
-                    Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
-                }
-                else
-                {
-                    // g is 0 or normal and finite: no flush acts, and the lanes of the two masks
-                    // hold every nonzero term (plus terms g·1 = ±0, which the chains may add or
-                    // skip alike, see ChainSparse).
-                    TV one = S.Broadcast(1f);
-                    TV belowMask = S.LessThan(xv, nmin), aboveMask = S.LessThan(nmax, xv);
-                    S.Store(S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one)), ref bt, i);
-                    S.Store(S.Multiply(gv, S.And(belowMask, one)), ref bufBelow, i);
-                    S.Store(S.Multiply(gv, S.And(aboveMask, one)), ref bufAbove, i);
-                    Unsafe.Add(ref masks, v) = S.MaskBits(belowMask) | (S.MaskBits(aboveMask) << 16);
-                }
+            nuint i = 0, v = 0;
 
-                p += w;
-                if (p == period)
+            // Whole periods (entries 0 .. period-1, no wrap test), then the last partial one.
+            for (; i + period <= len; i += period)
+            {
+                for (nuint q = 0; q < period; q += w, v++)
                 {
-                    p = 0;
+                    PatternTerms<TZr>(ref gt, ref xt, ref bt, i + q, q, v, ref tMin, ref tMax, ref tZr, ref bufBelow, ref bufAbove, ref masks);
                 }
+            }
+
+            nuint p = 0;
+            for (; i + w <= len; i += w, p += w, v++)
+            {
+                PatternTerms<TZr>(ref gt, ref xt, ref bt, i, p, v, ref tMin, ref tMax, ref tZr, ref bufBelow, ref bufAbove, ref masks);
             }
 
             if (i < len)
@@ -829,6 +814,39 @@ internal static class Driver<S, TV>
             }
 
             ChainSparse(ref sumMin, ref sumMax, d, len, v, w, ref bufBelow, ref bufAbove, ref masks, ref positions);
+        }
+    }
+
+    /// <summary>
+    /// Pass 1 of <see cref="GradientPattern{TZr}"/> for the vector at tile offset <paramref name="i"/>
+    /// (table entries <paramref name="e"/> .. e + W - 1, mask slot <paramref name="v"/>): backprop,
+    /// both sum terms into the tile buffers, and the lanes whose terms the chains must add.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PatternTerms<TZr>(ref float g, ref float x, ref float bp, nuint i, nuint e, nuint v,
+        ref float tMin, ref float tMax, ref float tZr, ref float bufBelow, ref float bufAbove, ref uint masks)
+        where TZr : struct, IFlag
+    {
+        TV gv = S.Load(ref g, i), xv = S.Load(ref x, i), nmin = S.Load(ref tMin, e), nmax = S.Load(ref tMax, e);
+        if (TZr.Value || S.AnySmallNonZeroOrNonFinite(gv))
+        {
+            TV b = Gradient(gv, xv, nmin, nmax, S.Load(ref tZr, e), out TV below, out TV above);
+            S.Store(b, ref bp, i);
+            S.Store(below, ref bufBelow, i);
+            S.Store(above, ref bufAbove, i);
+            Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
+        }
+        else
+        {
+            // g is 0 or normal and finite: no flush acts, and the lanes of the two masks hold
+            // every nonzero term (plus terms g·1 = ±0, which the chains may add or skip alike,
+            // see ChainSparse).
+            TV one = S.Broadcast(1f);
+            TV belowMask = S.LessThan(xv, nmin), aboveMask = S.LessThan(nmax, xv);
+            S.Store(S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one)), ref bp, i);
+            S.Store(S.Multiply(gv, S.And(belowMask, one)), ref bufBelow, i);
+            S.Store(S.Multiply(gv, S.And(aboveMask, one)), ref bufAbove, i);
+            Unsafe.Add(ref masks, v) = S.MaskBits(belowMask) | (S.MaskBits(aboveMask) << 16);
         }
     }
 
