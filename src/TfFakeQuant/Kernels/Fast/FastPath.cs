@@ -14,8 +14,16 @@ internal static unsafe class FastPath
 {
     private const int StackTable = ChannelTable.Rows * ChannelTable.MaxPeriod;
 
-    /// <summary>Lanes of the active width (1 when no hardware intrinsics are used).</summary>
-    private static int Lanes => FakeQuant.ActiveVectorWidthBits == 0 ? 1 : FakeQuant.ActiveVectorWidthBits / 32;
+    /// <summary>
+    /// The vector width (bits; 0 = one lane) the kernels are built and run for: the active
+    /// hardware width. Internal and settable so the tests can run the 512-bit drivers on a
+    /// machine without AVX-512 (Vector512 then runs in software, slowly but with the same
+    /// semantics); each call reads it once, so a change never splits a call between widths.
+    /// </summary>
+    internal static int WidthBits = FakeQuant.ActiveVectorWidthBits;
+
+    /// <summary>Lanes of a width (1 for no intrinsics).</summary>
+    private static int LanesOf(int widthBits) => widthBits == 0 ? 1 : widthBits / 32;
 
     /// <summary>
     /// Elements from which an output that overwrites no input is written with non-temporal
@@ -37,11 +45,11 @@ internal static unsafe class FastPath
     /// <see cref="StreamThreshold"/>), and if so its lead: elements before the output is
     /// vector-aligned (0 otherwise).
     /// </summary>
-    public static bool Streams(nuint n, float* output, float* input, float* other, out nuint lead)
+    public static bool Streams(int lanes, nuint n, float* output, float* input, float* other, out nuint lead)
     {
-        nuint bytes = (nuint)Lanes * sizeof(float);
+        nuint bytes = (nuint)lanes * sizeof(float);
         lead = 0;
-        if (Lanes == 1 || (long)n < StreamThreshold || output == input || output == other || ((nuint)output % sizeof(float)) != 0)
+        if (lanes == 1 || (long)n < StreamThreshold || output == input || output == other || ((nuint)output % sizeof(float)) != 0)
         {
             return false;
         }
@@ -58,17 +66,18 @@ internal static unsafe class FastPath
             return;
         }
 
-        int period = Lanes;
+        int width = WidthBits;
+        int period = LanesOf(width);
         float* table = stackalloc float[ChannelTable.Rows * 16];
         bool safe = ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: false);
         fixed (float* px = inputs, py = outputs)
         {
             var run = new KernelRun
             {
-                Kind = DriverKind.ForwardPattern, X = px, Out = py, Table = table, Period = (nuint)period,
+                Kind = DriverKind.ForwardPattern, WidthBits = width, X = px, Out = py, Table = table, Period = (nuint)period,
                 Elements = (nuint)inputs.Length, Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
             };
-            run.Stream = Streams(run.Elements, py, px, px, out run.Lead);
+            run.Stream = Streams(LanesOf(run.WidthBits), run.Elements, py, px, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
         }
     }
@@ -81,17 +90,18 @@ internal static unsafe class FastPath
             return;
         }
 
-        int period = Lanes;
+        int width = WidthBits;
+        int period = LanesOf(width);
         float* table = stackalloc float[ChannelTable.Rows * 16];
         ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: true);
         fixed (float* pg = gradients, px = inputs, pb = backprops)
         {
             var run = new KernelRun
             {
-                Kind = DriverKind.BackpropPattern, G = pg, X = px, Out = pb, Table = table, Period = (nuint)period,
+                Kind = DriverKind.BackpropPattern, WidthBits = width, G = pg, X = px, Out = pb, Table = table, Period = (nuint)period,
                 Elements = (nuint)inputs.Length,
             };
-            run.Stream = Streams(run.Elements, pb, pg, px, out run.Lead);
+            run.Stream = Streams(LanesOf(run.WidthBits), run.Elements, pb, pg, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
         }
     }
@@ -106,14 +116,15 @@ internal static unsafe class FastPath
         sums[1] = 0f;
         if (!inputs.IsEmpty)
         {
-            int period = Lanes;
+            int width = WidthBits;
+            int period = LanesOf(width);
             float* table = stackalloc float[ChannelTable.Rows * 16];
             ChannelTable.Fill(new Span<float>(table, ChannelTable.Rows * period), period, q, dazBounds: true);
             fixed (float* pg = gradients, px = inputs, pb = backprops)
             {
                 var run = new KernelRun
                 {
-                    Kind = DriverKind.GradientPattern, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
+                    Kind = DriverKind.GradientPattern, WidthBits = width, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
                     Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1, AnyZeroRange = q.IsZeroRange,
                 };
                 PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
@@ -134,12 +145,16 @@ internal static unsafe class FastPath
             return;
         }
 
-        var run = new KernelRun { Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner };
+        var run = new KernelRun
+        {
+            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
+        };
+        int lanes = LanesOf(run.WidthBits);
         int period;
-        if (inner == 1 && ChannelTable.Lcm(channels, Lanes) <= ChannelTable.MaxPeriod)
+        if (inner == 1 && ChannelTable.Lcm(channels, lanes) <= ChannelTable.MaxPeriod)
         {
             run.Kind = DriverKind.ForwardPattern;
-            period = (int)ChannelTable.Lcm(channels, Lanes);
+            period = (int)ChannelTable.Lcm(channels, lanes);
         }
         else
         {
@@ -158,7 +173,7 @@ internal static unsafe class FastPath
                 run.X = px;
                 run.Out = py;
                 run.Table = pt;
-                run.Stream = run.Kind == DriverKind.ForwardPattern && Streams(run.Elements, py, px, px, out run.Lead);
+                run.Stream = run.Kind == DriverKind.ForwardPattern && Streams(LanesOf(run.WidthBits), run.Elements, py, px, px, out run.Lead);
                 run.Safe = ChannelTable.Fill(table[..size], period, (int)run.Lead, min, max, numBits, narrowRange, dazBounds: false, out run.AnyZeroRange);
                 PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
             }
@@ -184,19 +199,23 @@ internal static unsafe class FastPath
             return;
         }
 
-        var run = new KernelRun { Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner };
+        var run = new KernelRun
+        {
+            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
+        };
+        int lanes = LanesOf(run.WidthBits);
         int period;
         if (inner != 1)
         {
             run.Kind = DriverKind.GradientRuns;
             period = channels;
         }
-        else if (channels % Lanes == 0 && channels <= Driver<SimdScalar, float>.ColumnBlock)
+        else if (channels % lanes == 0 && channels <= Driver<SimdScalar, float>.ColumnBlock)
         {
             run.Kind = DriverKind.GradientStream;
             period = channels;
         }
-        else if (channels >= Lanes)
+        else if (channels >= lanes)
         {
             run.Kind = DriverKind.GradientColumns;
             period = channels;
@@ -204,7 +223,7 @@ internal static unsafe class FastPath
         else
         {
             run.Kind = DriverKind.GradientPattern;
-            period = (int)ChannelTable.Lcm(channels, Lanes);
+            period = (int)ChannelTable.Lcm(channels, lanes);
         }
 
         run.Period = (nuint)period;
@@ -216,7 +235,7 @@ internal static unsafe class FastPath
             ChannelTable.Fill(table[..size], period, 0, min, max, numBits, narrowRange, dazBounds: true, out run.AnyZeroRange);
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
-                run.Stream = run.Kind == DriverKind.GradientStream && Streams(run.Elements, pb, pg, px, out run.Lead);
+                run.Stream = run.Kind == DriverKind.GradientStream && Streams(LanesOf(run.WidthBits), run.Elements, pb, pg, px, out run.Lead);
                 run.G = pg;
                 run.X = px;
                 run.Out = pb;

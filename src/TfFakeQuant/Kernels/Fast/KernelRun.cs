@@ -43,6 +43,9 @@ internal enum DriverKind
 internal unsafe struct KernelRun
 {
     public DriverKind Kind;
+
+    /// <summary>The vector width the call's tables were built for (<see cref="FastPath.WidthBits"/>, read once per call).</summary>
+    public int WidthBits;
     public float* G;
     public float* X;
     public float* Out;
@@ -121,7 +124,7 @@ internal unsafe struct KernelRun
     [SkipLocalsInit]
     public readonly void RunPart(int part, int parts)
     {
-        switch (FakeQuant.ActiveVectorWidthBits)
+        switch (WidthBits)
         {
             case 512:
                 RunPart<Simd512, Vector512<float>>(part, parts);

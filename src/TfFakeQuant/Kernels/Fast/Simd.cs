@@ -10,9 +10,10 @@ namespace TfFakeQuant.Kernels.Fast;
 /// The handful of float-vector operations the fast drivers use, as static abstract members so a
 /// driver written once (<c>Driver&lt;S, TV&gt;</c>) is specialized by the JIT for each width:
 /// <see cref="Simd512"/>, <see cref="Simd256"/>, <see cref="Simd128"/> and <see cref="SimdScalar"/>
-/// (one lane, used when no hardware intrinsics are available). The 512-bit path cannot run on the
-/// AVX2 machine the suite was developed on; it is correct by construction because it is the
-/// very same driver code as the 256/128/scalar paths, with only these one-line wrappers differing.
+/// (one lane, used when no hardware intrinsics are available). The 512-bit drivers are tested on
+/// machines without AVX-512 too: the tests force <c>FastPath.WidthBits</c> to 512 and Vector512
+/// then runs in software (same semantics; only <see cref="Simd512.LessOf"/> / <see cref="Simd512.GreaterOf"/>
+/// take their compare-and-select form there instead of the AVX-512 instruction).
 /// </summary>
 /// <remarks>
 /// Masks are all-ones / all-zeros lanes (IEEE compares: any NaN operand compares false).
