@@ -77,7 +77,7 @@ internal static unsafe class FastPath
                 Kind = DriverKind.ForwardPattern, WidthBits = width, X = px, Out = py, Table = table, Period = (nuint)period,
                 Elements = (nuint)inputs.Length, Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
             };
-            run.Stream = Streams(LanesOf(run.WidthBits), run.Elements, py, px, px, out run.Lead);
+            run.Stream = Streams(period, run.Elements, py, px, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
         }
     }
@@ -101,7 +101,7 @@ internal static unsafe class FastPath
                 Kind = DriverKind.BackpropPattern, WidthBits = width, G = pg, X = px, Out = pb, Table = table, Period = (nuint)period,
                 Elements = (nuint)inputs.Length,
             };
-            run.Stream = Streams(LanesOf(run.WidthBits), run.Elements, pb, pg, px, out run.Lead);
+            run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
         }
     }
@@ -173,7 +173,7 @@ internal static unsafe class FastPath
                 run.X = px;
                 run.Out = py;
                 run.Table = pt;
-                run.Stream = run.Kind == DriverKind.ForwardPattern && Streams(LanesOf(run.WidthBits), run.Elements, py, px, px, out run.Lead);
+                run.Stream = run.Kind == DriverKind.ForwardPattern && Streams(lanes, run.Elements, py, px, px, out run.Lead);
                 run.Safe = ChannelTable.Fill(table[..size], period, (int)run.Lead, min, max, numBits, narrowRange, dazBounds: false, out run.AnyZeroRange);
                 PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
             }
@@ -235,7 +235,7 @@ internal static unsafe class FastPath
             ChannelTable.Fill(table[..size], period, 0, min, max, numBits, narrowRange, dazBounds: true, out run.AnyZeroRange);
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
-                run.Stream = run.Kind == DriverKind.GradientStream && Streams(LanesOf(run.WidthBits), run.Elements, pb, pg, px, out run.Lead);
+                run.Stream = run.Kind == DriverKind.GradientStream && Streams(lanes, run.Elements, pb, pg, px, out run.Lead);
                 run.G = pg;
                 run.X = px;
                 run.Out = pb;
