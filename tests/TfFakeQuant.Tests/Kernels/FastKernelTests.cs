@@ -386,13 +386,21 @@ public class FastKernelTests
         }
 
         Calls(); // warm up (JIT, array pool)
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 3; i++)
+        Calls();
+
+        // The calls allocate the same every time, so a round without allocation proves they
+        // allocate nothing; the runtime itself may allocate now and then on this thread (a tier-up
+        // or an array-pool trim and refill: a CI run once saw 8 KB in one such round), so several
+        // rounds are measured and the least is asserted.
+        long[] rounds = new long[5];
+        for (int r = 0; r < rounds.Length; r++)
         {
+            long before = GC.GetAllocatedBytesForCurrentThread();
             Calls();
+            rounds[r] = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "bytes allocated by span calls");
+        Assert.That(rounds.Min(), Is.Zero, $"bytes allocated by span calls, per round: {string.Join(", ", rounds)}");
     }
 
     [Test]
