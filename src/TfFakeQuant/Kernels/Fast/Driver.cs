@@ -197,8 +197,7 @@ internal static class Driver<S, TV>
         nuint k = start;
         for (nuint e = period - lead; e < period && k < end; e++, k++)
         {
-            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide, TZr>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, e),
-                Unsafe.Add(ref tMax, e), Unsafe.Add(ref tInv, e), Unsafe.Add(ref tScale, e), Unsafe.Add(ref tQz, e), Unsafe.Add(ref tZr, e));
+            Driver<SimdScalar, float>.ForwardEntry<TSafe, TDivide, TZr, No>(ref x, ref y, k, e, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
         }
 
         nuint p = 0;
@@ -231,12 +230,15 @@ internal static class Driver<S, TV>
 
         for (; k < end; k++, p++)
         {
-            Unsafe.Add(ref y, k) = Driver<SimdScalar, float>.Quantize<TSafe, TDivide, TZr>(Unsafe.Add(ref x, k), Unsafe.Add(ref tMin, p),
-                Unsafe.Add(ref tMax, p), Unsafe.Add(ref tInv, p), Unsafe.Add(ref tScale, p), Unsafe.Add(ref tQz, p), Unsafe.Add(ref tZr, p));
+            Driver<SimdScalar, float>.ForwardEntry<TSafe, TDivide, TZr, No>(ref x, ref y, k, p, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
         }
     }
 
-    /// <summary>The vector at element <paramref name="k"/> of <see cref="ForwardPattern"/> with table entries <paramref name="e"/> .. e + W - 1.</summary>
+    /// <summary>
+    /// The vector at element <paramref name="k"/> of a forward stream with table entries
+    /// <paramref name="e"/> .. e + W - 1 (one element for the one-lane instantiation, which the
+    /// drivers use for their lead and tail elements).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ForwardEntry<TSafe, TDivide, TZr, TStream>(ref float x, ref float y, nuint k, nuint e,
         ref float tMin, ref float tMax, ref float tInv, ref float tScale, ref float tQz, ref float tZr)
@@ -274,15 +276,12 @@ internal static class Driver<S, TV>
             nuint c = 0;
             for (; c + w <= d; c += w)
             {
-                TV v = Quantize<TSafe, No, Yes>(S.Load(ref xr, c), S.Load(ref tMin, c), S.Load(ref tMax, c), S.Load(ref tInv, c),
-                    S.Load(ref tScale, c), S.Load(ref tQz, c), S.Load(ref tZr, c));
-                S.Store(v, ref yr, c);
+                ForwardEntry<TSafe, No, Yes, No>(ref xr, ref yr, c, c, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
             }
 
             for (; c < d; c++)
             {
-                Unsafe.Add(ref yr, c) = Driver<SimdScalar, float>.Quantize<TSafe, No, Yes>(Unsafe.Add(ref xr, c), Unsafe.Add(ref tMin, c),
-                    Unsafe.Add(ref tMax, c), Unsafe.Add(ref tInv, c), Unsafe.Add(ref tScale, c), Unsafe.Add(ref tQz, c), Unsafe.Add(ref tZr, c));
+                Driver<SimdScalar, float>.ForwardEntry<TSafe, No, Yes, No>(ref xr, ref yr, c, c, ref tMin, ref tMax, ref tInv, ref tScale, ref tQz, ref tZr);
             }
         }
     }
@@ -406,7 +405,7 @@ internal static class Driver<S, TV>
         nuint head = Math.Min(lead, n);
         for (nuint j = d - lead; k < head; j++, k++)
         {
-            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            Driver<SimdScalar, float>.GradientSlots<TZr, No>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
         }
 
         // Blocks of whole cycles (about 16K elements: 64 KiB of each operand) between handoffs.
@@ -494,7 +493,7 @@ internal static class Driver<S, TV>
 
         for (; k < n; k++, p++)
         {
-            Driver<SimdScalar, float>.GradientSlot<TZr>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            Driver<SimdScalar, float>.GradientSlots<TZr, No>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
         }
 
         for (nuint j = 0; j < d; j++)
@@ -597,7 +596,10 @@ internal static class Driver<S, TV>
         S.Store(s1Max, ref aMax, j + w);
     }
 
-    /// <summary>The vector at element <paramref name="k"/> of <see cref="GradientStream"/> through slots <paramref name="j"/> .. j + W - 1.</summary>
+    /// <summary>
+    /// The vector at element <paramref name="k"/> of <see cref="GradientStream"/> through slots
+    /// <paramref name="j"/> .. j + W - 1 (one element for the one-lane instantiation: the lead and tail).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GradientSlots<TZr, TStream>(ref float g, ref float x, ref float bp, nuint k, nuint j,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
@@ -612,16 +614,6 @@ internal static class Driver<S, TV>
         Put<TStream>(b, ref bp, k);
         S.Store(sMin, ref aMin, j);
         S.Store(sMax, ref aMax, j);
-    }
-
-    /// <summary>Element <paramref name="k"/> of <see cref="GradientStream"/> through slot <paramref name="j"/>, one lane.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlot<TZr>(ref float g, ref float x, ref float bp, nuint k, nuint j,
-        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
-        where TZr : struct, IFlag
-    {
-        Unsafe.Add(ref bp, k) = Driver<SimdScalar, float>.GradientStep<TZr>(Unsafe.Add(ref g, k), Unsafe.Add(ref x, k),
-            Unsafe.Add(ref rMin, j), Unsafe.Add(ref rMax, j), Unsafe.Add(ref rZr, j), ref Unsafe.Add(ref aMin, j), ref Unsafe.Add(ref aMax, j));
     }
 
     /// <summary>
