@@ -160,7 +160,12 @@ public class AxisTests
         Assert.That(bad!.Message, Is.EqualTo("min has incorrect size, expected 4 was 5"));
     }
 
-    private static float[] ToChannelLast(float[] src, long[] shape, int axis)
+    private static float[] ToChannelLast(float[] src, long[] shape, int axis) => Transpose(src, shape, axis, toChannelLast: true);
+
+    private static float[] FromChannelLast(float[] src, long[] shape, int axis) => Transpose(src, shape, axis, toChannelLast: false);
+
+    /// <summary>Moves the channel axis of <c>[outer, C, inner]</c> data last, or back from last.</summary>
+    private static float[] Transpose(float[] src, long[] shape, int axis, bool toChannelLast)
     {
         long outer = shape.Take(axis).Aggregate(1L, (p, v) => p * v), inner = shape.Skip(axis + 1).Aggregate(1L, (p, v) => p * v);
         long c = shape[axis];
@@ -171,26 +176,15 @@ public class AxisTests
             {
                 for (long i = 0; i < inner; i++)
                 {
-                    dst[(((o * inner) + i) * c) + ch] = src[(((o * c) + ch) * inner) + i];
-                }
-            }
-        }
-
-        return dst;
-    }
-
-    private static float[] FromChannelLast(float[] src, long[] shape, int axis)
-    {
-        long outer = shape.Take(axis).Aggregate(1L, (p, v) => p * v), inner = shape.Skip(axis + 1).Aggregate(1L, (p, v) => p * v);
-        long c = shape[axis];
-        float[] dst = new float[src.Length];
-        for (long o = 0; o < outer; o++)
-        {
-            for (long ch = 0; ch < c; ch++)
-            {
-                for (long i = 0; i < inner; i++)
-                {
-                    dst[(((o * c) + ch) * inner) + i] = src[(((o * inner) + i) * c) + ch];
+                    long native = (((o * c) + ch) * inner) + i, last = (((o * inner) + i) * c) + ch;
+                    if (toChannelLast)
+                    {
+                        dst[last] = src[native];
+                    }
+                    else
+                    {
+                        dst[native] = src[last];
+                    }
                 }
             }
         }
