@@ -189,33 +189,28 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
         Avx512F.IsSupported ? Avx512F.Max(a, b) : Vector512.ConditionalSelect(Vector512.GreaterThan(a, b), a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZero(Vector512<float> v)
-    {
-        // Integer form (see ISimd): |v| bits + (2^31 - 1) maps 0 to int.MaxValue and 1.. to int.MinValue + (bits - 1).
-        Vector512<int> magnitude = Vector512.Create(int.MaxValue);
-        Vector512<int> shifted = (v.AsInt32() & magnitude) + magnitude;
-        return Vector512.LessThan(shifted, Vector512.Create(SmallMagnitudeLimit)) != Vector512<int>.Zero;
-    }
+    public static bool AnySmallNonZero(Vector512<float> v) => SmallLanes(v) != Vector512<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZeroOrNonFinite(Vector512<float> v)
-    {
-        Vector512<int> magnitude = Vector512.Create(int.MaxValue);
-        Vector512<int> bits = v.AsInt32() & magnitude;
-        Vector512<int> unusual = Vector512.LessThan(bits + magnitude, Vector512.Create(SmallMagnitudeLimit)) | Vector512.GreaterThan(bits, Vector512.Create(LargestFiniteBits));
-        return unusual != Vector512<int>.Zero;
-    }
+    public static bool AnySmallNonZeroOrNonFinite(Vector512<float> v) =>
+        (SmallLanes(v) | Vector512.GreaterThan(v.AsInt32() & Vector512.Create(int.MaxValue), Vector512.Create(LargestFiniteBits))) != Vector512<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MaskBits(Vector512<float> mask) => (uint)Vector512.ExtractMostSignificantBits(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZero(Vector512<float> a, Vector512<float> b)
+    public static bool AnySmallNonZero(Vector512<float> a, Vector512<float> b) => (SmallLanes(a) | SmallLanes(b)) != Vector512<int>.Zero;
+
+    /// <summary>
+    /// All-ones lanes where <c>0 &lt; |v| &lt; 2^-102</c>, in the integer form of
+    /// <see cref="ISimd{TV}.AnySmallNonZero(TV)"/>: |v| bits + (2^31 - 1) maps 0 to int.MaxValue and
+    /// 1.. to int.MinValue + (bits - 1), so one signed compare tests the range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> SmallLanes(Vector512<float> v)
     {
-        Vector512<int> magnitude = Vector512.Create(int.MaxValue), limit = Vector512.Create(SmallMagnitudeLimit);
-        Vector512<int> smallA = Vector512.LessThan((a.AsInt32() & magnitude) + magnitude, limit);
-        Vector512<int> smallB = Vector512.LessThan((b.AsInt32() & magnitude) + magnitude, limit);
-        return (smallA | smallB) != Vector512<int>.Zero;
+        Vector512<int> magnitude = Vector512.Create(int.MaxValue);
+        return Vector512.LessThan((v.AsInt32() & magnitude) + magnitude, Vector512.Create(SmallMagnitudeLimit));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -289,33 +284,28 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
         Avx.IsSupported ? Avx.Max(a, b) : Vector256.ConditionalSelect(Vector256.GreaterThan(a, b), a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZero(Vector256<float> v)
-    {
-        // Integer form (see ISimd): |v| bits + (2^31 - 1) maps 0 to int.MaxValue and 1.. to int.MinValue + (bits - 1).
-        Vector256<int> magnitude = Vector256.Create(int.MaxValue);
-        Vector256<int> shifted = (v.AsInt32() & magnitude) + magnitude;
-        return Vector256.LessThan(shifted, Vector256.Create(SmallMagnitudeLimit)) != Vector256<int>.Zero;
-    }
+    public static bool AnySmallNonZero(Vector256<float> v) => SmallLanes(v) != Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZeroOrNonFinite(Vector256<float> v)
-    {
-        Vector256<int> magnitude = Vector256.Create(int.MaxValue);
-        Vector256<int> bits = v.AsInt32() & magnitude;
-        Vector256<int> unusual = Vector256.LessThan(bits + magnitude, Vector256.Create(SmallMagnitudeLimit)) | Vector256.GreaterThan(bits, Vector256.Create(LargestFiniteBits));
-        return unusual != Vector256<int>.Zero;
-    }
+    public static bool AnySmallNonZeroOrNonFinite(Vector256<float> v) =>
+        (SmallLanes(v) | Vector256.GreaterThan(v.AsInt32() & Vector256.Create(int.MaxValue), Vector256.Create(LargestFiniteBits))) != Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MaskBits(Vector256<float> mask) => (uint)Vector256.ExtractMostSignificantBits(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZero(Vector256<float> a, Vector256<float> b)
+    public static bool AnySmallNonZero(Vector256<float> a, Vector256<float> b) => (SmallLanes(a) | SmallLanes(b)) != Vector256<int>.Zero;
+
+    /// <summary>
+    /// All-ones lanes where <c>0 &lt; |v| &lt; 2^-102</c>, in the integer form of
+    /// <see cref="ISimd{TV}.AnySmallNonZero(TV)"/>: |v| bits + (2^31 - 1) maps 0 to int.MaxValue and
+    /// 1.. to int.MinValue + (bits - 1), so one signed compare tests the range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SmallLanes(Vector256<float> v)
     {
-        Vector256<int> magnitude = Vector256.Create(int.MaxValue), limit = Vector256.Create(SmallMagnitudeLimit);
-        Vector256<int> smallA = Vector256.LessThan((a.AsInt32() & magnitude) + magnitude, limit);
-        Vector256<int> smallB = Vector256.LessThan((b.AsInt32() & magnitude) + magnitude, limit);
-        return (smallA | smallB) != Vector256<int>.Zero;
+        Vector256<int> magnitude = Vector256.Create(int.MaxValue);
+        return Vector256.LessThan((v.AsInt32() & magnitude) + magnitude, Vector256.Create(SmallMagnitudeLimit));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -389,33 +379,28 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
         Sse.IsSupported ? Sse.Max(a, b) : Vector128.ConditionalSelect(Vector128.GreaterThan(a, b), a, b);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZero(Vector128<float> v)
-    {
-        // Integer form (see ISimd): |v| bits + (2^31 - 1) maps 0 to int.MaxValue and 1.. to int.MinValue + (bits - 1).
-        Vector128<int> magnitude = Vector128.Create(int.MaxValue);
-        Vector128<int> shifted = (v.AsInt32() & magnitude) + magnitude;
-        return Vector128.LessThan(shifted, Vector128.Create(SmallMagnitudeLimit)) != Vector128<int>.Zero;
-    }
+    public static bool AnySmallNonZero(Vector128<float> v) => SmallLanes(v) != Vector128<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZeroOrNonFinite(Vector128<float> v)
-    {
-        Vector128<int> magnitude = Vector128.Create(int.MaxValue);
-        Vector128<int> bits = v.AsInt32() & magnitude;
-        Vector128<int> unusual = Vector128.LessThan(bits + magnitude, Vector128.Create(SmallMagnitudeLimit)) | Vector128.GreaterThan(bits, Vector128.Create(LargestFiniteBits));
-        return unusual != Vector128<int>.Zero;
-    }
+    public static bool AnySmallNonZeroOrNonFinite(Vector128<float> v) =>
+        (SmallLanes(v) | Vector128.GreaterThan(v.AsInt32() & Vector128.Create(int.MaxValue), Vector128.Create(LargestFiniteBits))) != Vector128<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MaskBits(Vector128<float> mask) => (uint)Vector128.ExtractMostSignificantBits(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnySmallNonZero(Vector128<float> a, Vector128<float> b)
+    public static bool AnySmallNonZero(Vector128<float> a, Vector128<float> b) => (SmallLanes(a) | SmallLanes(b)) != Vector128<int>.Zero;
+
+    /// <summary>
+    /// All-ones lanes where <c>0 &lt; |v| &lt; 2^-102</c>, in the integer form of
+    /// <see cref="ISimd{TV}.AnySmallNonZero(TV)"/>: |v| bits + (2^31 - 1) maps 0 to int.MaxValue and
+    /// 1.. to int.MinValue + (bits - 1), so one signed compare tests the range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> SmallLanes(Vector128<float> v)
     {
-        Vector128<int> magnitude = Vector128.Create(int.MaxValue), limit = Vector128.Create(SmallMagnitudeLimit);
-        Vector128<int> smallA = Vector128.LessThan((a.AsInt32() & magnitude) + magnitude, limit);
-        Vector128<int> smallB = Vector128.LessThan((b.AsInt32() & magnitude) + magnitude, limit);
-        return (smallA | smallB) != Vector128<int>.Zero;
+        Vector128<int> magnitude = Vector128.Create(int.MaxValue);
+        return Vector128.LessThan((v.AsInt32() & magnitude) + magnitude, Vector128.Create(SmallMagnitudeLimit));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
