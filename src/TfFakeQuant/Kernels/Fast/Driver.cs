@@ -747,46 +747,73 @@ internal static class Driver<S, TV>
     /// Per-channel gradient, channel last, <c>d &lt; W</c> (also the per-tensor VarsGradient,
     /// <c>d = 1</c>): several rows per vector. Works in tiles of whole periods
     /// (<paramref name="period"/> = lcm(d, W)). Pass 1 is the pattern-vector elementwise part
-    /// (lane = element, constants from the period table): it writes the input backprop, stores
-    /// the two sum terms into the stack buffers and, per vector, a bit mask of the lanes whose
-    /// term is not ±0 (below in bits 0..15, above in 16..31). Pass 2 continues each channel's
-    /// scalar chain <c>s = flush(s + term)</c> in element order over the nonzero terms only (see
-    /// <c>ChainSparse</c> for why that is exact, and the -0 case it recomputes). The sums
-    /// cannot be split across lanes without reordering them, hence the scalar chains. In place is
-    /// safe: pass 1 reads each element before writing it, pass 2 reads only the buffers. The
-    /// remainder of a tile (&lt; W elements) runs the same element function one lane at a time.
+    /// (lane = element, constants from the period table): it writes the input backprop and
+    /// left-packs, for each sum, the terms that can be nonzero into that sum's list in element
+    /// order (with their channel indices when d &gt; 1), one permute and one store per vector
+    /// (<see cref="ISimd{TV}.Compress"/>); per vector it keeps the bit mask of the packed lanes
+    /// (below in bits 0..15, above in 16..31). Pass 2 continues each channel's scalar chain
+    /// <c>s = flush(s + term)</c> over the lists (<c>ChainPacked</c> shows why leaving out the ±0
+    /// terms is exact, and rebuilds the one case where it is not). The sums cannot be split
+    /// across lanes without reordering them, hence the scalar chains; in QAT data only a few
+    /// percent of the elements lie outside the range, so the lists are short. In place is safe:
+    /// pass 1 reads each element before writing it, pass 2 reads the lists (and, to rebuild, the
+    /// backprop just written). The remainder of a tile (&lt; W elements) runs the same element
+    /// function one lane at a time. With <typeparamref name="TStream"/> the backprop is stored
+    /// non-temporally: the first <paramref name="lead"/> (&lt; W) elements go one at a time so the
+    /// vectors are aligned, and the table is rotated by the lead (as the forward pattern's).
     /// </summary>
+    /// <typeparam name="TZr">Some channel is the zero-range case.</typeparam>
+    /// <typeparam name="TMulti"><c>d &gt; 1</c>: the lists carry each term's channel.</typeparam>
+    /// <typeparam name="TStream">Streaming stores for the backprop (aligned from the lead on).</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GradientPattern<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, ref float table, nuint period, ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
+    public static void GradientPattern<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint lead, ref float table, nuint period, ref float lists, ref uint masks, ref float scratch)
         where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
+
+        // The lead elements (channels 0 .. lead-1 of row 0; entry period - lead + j of the rotated table).
+        nuint head = Math.Min(lead, n);
+        for (nuint j = 0; j < head; j++)
+        {
+            nuint e = period - lead + j;
+            Unsafe.Add(ref bp, j) = Driver<SimdScalar, float>.GradientStep<Yes>(Unsafe.Add(ref g, j), Unsafe.Add(ref x, j), Unsafe.Add(ref tMin, e),
+                Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), ref Unsafe.Add(ref sumMin, j % d), ref Unsafe.Add(ref sumMax, j % d));
+        }
+
+        // From here on, tile starts are entry 0 and channel `first`.
+        nuint first = lead % d;
+        ref float channelOf = ref Unsafe.Add(ref lists, PatternChannels * ListLength);
+        if (TMulti.Value)
+        {
+            for (nuint e = 0; e < period; e++)
+            {
+                Unsafe.Add(ref channelOf, e) = BitConverter.Int32BitsToSingle((int)((e + first) % d));
+            }
+        }
+
+        ref int lanes = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(PackIndex.Lanes);
         nuint tile = period * Math.Max(1, (nuint)Tile / period);
-        for (nuint k0 = 0; k0 < n; k0 += tile)
+        for (nuint k0 = head; k0 < n; k0 += tile)
         {
             nuint len = Math.Min(tile, n - k0);
             ref float gt = ref Unsafe.Add(ref g, k0);
             ref float xt = ref Unsafe.Add(ref x, k0);
             ref float bt = ref Unsafe.Add(ref bp, k0);
-            nuint i = 0, v = 0;
+            nuint i = 0, e = 0, nB = 0, nA = 0;
 
-            // Whole periods (entries 0 .. period-1, no wrap test), then the last partial one.
-            for (; i + period <= len; i += period)
+            // Vector v covers elements v·W .. v·W + W - 1 (table entries e .. e + W - 1, e wrapping at the period).
+            for (; i + w <= len; i += w)
             {
-                for (nuint q = 0; q < period; q += w, v++)
-                {
-                    PatternTerms<TZr>(ref gt, ref xt, ref bt, i + q, q, v, ref tMin, ref tMax, ref tZr, ref bufBelow, ref bufAbove, ref masks);
-                }
-            }
-
-            nuint p = 0;
-            for (; i + w <= len; i += w, p += w, v++)
-            {
-                PatternTerms<TZr>(ref gt, ref xt, ref bt, i, p, v, ref tMin, ref tMax, ref tZr, ref bufBelow, ref bufAbove, ref masks);
+                (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, e, ref tMin, ref tMax, ref tZr, ref channelOf,
+                    ref Unsafe.Add(ref masks, i / w), ref lists, ref lanes, nB, nA);
+                e += w;
+                e = e == period ? 0 : e;
             }
 
             if (i < len)
@@ -794,106 +821,151 @@ internal static class Driver<S, TV>
                 uint m = 0;
                 for (nuint lane = 0; i + lane < len; lane++)
                 {
-                    nuint j = i + lane;
+                    nuint j = i + lane, k = e + lane;
                     Unsafe.Add(ref bt, j) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j),
-                        Unsafe.Add(ref tMin, p + lane), Unsafe.Add(ref tMax, p + lane), Unsafe.Add(ref tZr, p + lane),
-                        out Unsafe.Add(ref bufBelow, j), out Unsafe.Add(ref bufAbove, j));
-                    m |= (SimdScalar.NonZeroBits(Unsafe.Add(ref bufBelow, j)) << (int)lane) | (SimdScalar.NonZeroBits(Unsafe.Add(ref bufAbove, j)) << (16 + (int)lane));
+                        Unsafe.Add(ref tMin, k), Unsafe.Add(ref tMax, k), Unsafe.Add(ref tZr, k), out float below, out float above);
+                    uint bitB = SimdScalar.NonZeroBits(below), bitA = SimdScalar.NonZeroBits(above);
+                    m |= (bitB << (int)lane) | (bitA << (16 + (int)lane));
+                    (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, TMulti.Value ? Unsafe.Add(ref channelOf, k) : 0f, bitB, bitA,
+                        ref lists, ref lanes, nB, nA);
                 }
 
-                Unsafe.Add(ref masks, v) = m;
-                v++;
+                Unsafe.Add(ref masks, i / w) = m;
             }
 
-            ChainSparse(ref sumMin, ref sumMax, d, len, v, w, ref bufBelow, ref bufAbove, ref masks, ref positions);
+            ChainPacked<TMulti>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref lists, ref masks, ref bt, ref scratch);
         }
     }
 
+    /// <summary>Floats of one list of <see cref="GradientPattern{TZr, TMulti, TStream}"/>: a tile, plus the overrun of the last pack.</summary>
+    public const int ListLength = Tile + 16;
+
     /// <summary>
-    /// Pass 1 of <see cref="GradientPattern{TZr}"/> for the vector at tile offset <paramref name="i"/>
-    /// (table entries <paramref name="e"/> .. e + W - 1, mask slot <paramref name="v"/>): backprop,
-    /// both sum terms into the tile buffers, and the lanes whose terms the chains must add.
+    /// Floats of the list area <see cref="GradientPattern{TZr, TMulti, TStream}"/> needs: four lists (below
+    /// terms, above terms, and their channels), then the channel index of each period entry
+    /// (period = lcm(d, W) ≤ 15 · 16 &lt; <see cref="ListLength"/>).
+    /// </summary>
+    public const int PatternListsLength = (PatternChannels + 1) * ListLength;
+
+    /// <summary>Index (in lists) of the period's channel row in the list area.</summary>
+    private const int PatternChannels = 4;
+
+    /// <summary>
+    /// Pass 1 of <see cref="GradientPattern{TZr, TMulti, TStream}"/> for the vector at tile offset
+    /// <paramref name="i"/> (table entries <paramref name="e"/> .. e + W - 1): writes the backprop
+    /// and the vector's lane mask, appends the terms to the lists and returns their new lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PatternTerms<TZr>(ref float g, ref float x, ref float bp, nuint i, nuint e, nuint v,
-        ref float tMin, ref float tMax, ref float tZr, ref float bufBelow, ref float bufAbove, ref uint masks)
+    private static (nuint Below, nuint Above) PatternVector<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, nuint e,
+        ref float tMin, ref float tMax, ref float tZr, ref float channelOf, ref uint mask, ref float lists, ref int lanes, nuint nB, nuint nA)
         where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
     {
         TV gv = S.Load(ref g, i), xv = S.Load(ref x, i), nmin = S.Load(ref tMin, e), nmax = S.Load(ref tMax, e);
+        TV b, below, above;
+        uint bitsB, bitsA;
         if (TZr.Value || S.AnySmallNonZeroOrNonFinite(gv))
         {
-            TV b = Gradient(gv, xv, nmin, nmax, S.Load(ref tZr, e), out TV below, out TV above);
-            S.Store(b, ref bp, i);
-            S.Store(below, ref bufBelow, i);
-            S.Store(above, ref bufAbove, i);
-            Unsafe.Add(ref masks, v) = S.NonZeroBits(below) | (S.NonZeroBits(above) << 16);
+            b = Gradient(gv, xv, nmin, nmax, S.Load(ref tZr, e), out TV termB, out TV termA);
+            below = termB;
+            above = termA;
+            bitsB = S.NonZeroBits(below);
+            bitsA = S.NonZeroBits(above);
         }
         else
         {
-            // g is 0 or normal and finite: no flush acts, and the lanes of the two masks hold
-            // every nonzero term (plus terms g·1 = ±0, which the chains may add or skip alike,
-            // see ChainSparse).
+            // g is 0 or normal and finite: no flush acts, every term is g·1 = g or g·0 = ±0, and the
+            // compare masks mark the g·1 lanes, so packing g itself under them lists every nonzero
+            // term (plus the ±0 of zero gradients there, which the chains add in order, see ChainPacked).
             TV one = S.Broadcast(1f);
-            TV belowMask = S.LessThan(xv, nmin), aboveMask = S.LessThan(nmax, xv);
-            S.Store(S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one)), ref bp, i);
-            S.Store(S.Multiply(gv, S.And(belowMask, one)), ref bufBelow, i);
-            S.Store(S.Multiply(gv, S.And(aboveMask, one)), ref bufAbove, i);
-            Unsafe.Add(ref masks, v) = S.MaskBits(belowMask) | (S.MaskBits(aboveMask) << 16);
+            b = S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one));
+            bitsB = S.MaskBits(S.LessThan(xv, nmin));
+            bitsA = S.MaskBits(S.LessThan(nmax, xv));
+            below = gv;
+            above = gv;
         }
+
+        if (TStream.Value)
+        {
+            S.StoreStream(b, ref bp, i);
+        }
+        else
+        {
+            S.Store(b, ref bp, i);
+        }
+
+        mask = bitsB | (bitsA << 16);
+        return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref channelOf, e) : default, bitsB, bitsA, ref lists, ref lanes, nB, nA);
     }
 
     /// <summary>
-    /// Pass 2 of <see cref="GradientPattern"/> for one tile (tile start = channel 0), for each of
-    /// the two chains: the positions of the nonzero terms are compacted in element order (a
-    /// 256-entry table of lane lists per mask byte, 8 positions stored at once), then each term is
-    /// added to its channel's sum. Skipping ±0 terms is exact except for the sign of a sum that ends
-    /// the tile at zero (s + ±0 = s for s ≠ 0; ±0 + v = v for the nonzero, never subnormal, terms;
-    /// only a final zero's sign can differ): a channel that ends the tile at -0 is recomputed term by
-    /// term from its saved start value. Branch-free except the loop bounds, so no mispredictions.
-    /// A mask may also mark some ±0 terms (pass 1's fast vectors mark every lane of their compare
-    /// masks): the chain then adds them in order, which keeps every nonzero partial sum, and a
-    /// final +0 still implies the full chain's +0 (once a sum is +0, no zero term changes it).
+    /// Appends the lanes <paramref name="bitsB"/> of <paramref name="below"/> to the below list and
+    /// <paramref name="bitsA"/> of <paramref name="above"/> to the above list (for d &gt; 1 with their
+    /// channels); returns the new lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ChainSparse(ref float sumMin, ref float sumMax, nuint d, nuint len, nuint vectors, nuint w,
-        ref float bufBelow, ref float bufAbove, ref uint masks, ref ushort positions)
+    internal static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float lists, ref int lanes,
+        nuint nB, nuint nA)
+        where TMulti : struct, IFlag
     {
-        // Two position lists, then the min and max chains advanced together: they are
-        // independent, so the latency of one add-and-flush overlaps the other's.
-        ref ushort posB = ref positions;
-        ref ushort posA = ref Unsafe.Add(ref positions, PositionsPerList);
-        nuint countB = Compact(ref masks, 0, vectors, w, ref posB);
-        nuint countA = Compact(ref masks, 16, vectors, w, ref posA);
-        nuint both = Math.Min(countB, countA);
-        if (d == 1)
+        if (TMulti.Value)
+        {
+            S.Compress(channels, bitsB, ref lanes, ref Unsafe.Add(ref lists, (2 * ListLength) + nB));
+            S.Compress(channels, bitsA, ref lanes, ref Unsafe.Add(ref lists, (3 * ListLength) + nA));
+        }
+
+        return (nB + S.Compress(below, bitsB, ref lanes, ref Unsafe.Add(ref lists, nB)),
+            nA + S.Compress(above, bitsA, ref lanes, ref Unsafe.Add(ref lists, ListLength + nA)));
+    }
+
+    /// <summary>
+    /// Pass 2 of <see cref="GradientPattern{TZr, TMulti, TStream}"/> for one tile (tile start = channel 0):
+    /// each list's terms added to their channel's sum in element order, the min and max chains
+    /// advanced together (they are independent, so the latency of one add-and-flush overlaps the
+    /// other's). Leaving out the unlisted terms, all ±0, is exact except for the sign of a zero
+    /// sum: <c>s + ±0 = s</c> for <c>s ≠ 0</c> and <c>±0 + t = t</c> for the listed nonzero terms (never
+    /// subnormal), so the packed and the full chain hold the same value at every step or both a
+    /// zero; and the only way the two zeros part is the full chain meeting a +0 term while at -0
+    /// (-0 + +0 = +0, which the packed chain skips), after which the packed chain holds -0 and the
+    /// full one +0 until a nonzero term makes them equal again (a listed ±0 term keeps that pair:
+    /// -0 + t and +0 + t are -0, +0 or both +0). So a packed sum ending at +0 is the full chain's,
+    /// and one ending at -0 is rebuilt (<c>ChainRebuilt</c>).
+    /// </summary>
+    private static void ChainPacked<TMulti>(ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint vectors, nuint nB, nuint nA,
+        ref float lists, ref uint masks, ref float bt, ref float scratch)
+        where TMulti : struct, IFlag
+    {
+        ref float termsB = ref lists;
+        ref float termsA = ref Unsafe.Add(ref lists, ListLength);
+        nuint both = Math.Min(nB, nA);
+        if (!TMulti.Value)
         {
             float startB = sumMin, startA = sumMax, sB = startB, sA = startA;
             nuint t = 0;
             for (; t < both; t++)
             {
-                sB = Subnormals.Flush(sB + Unsafe.Add(ref bufBelow, Unsafe.Add(ref posB, t)));
-                sA = Subnormals.Flush(sA + Unsafe.Add(ref bufAbove, Unsafe.Add(ref posA, t)));
+                sB = Subnormals.Flush(sB + Unsafe.Add(ref termsB, t));
+                sA = Subnormals.Flush(sA + Unsafe.Add(ref termsA, t));
             }
 
-            for (nuint u = t; u < countB; u++)
+            for (nuint u = t; u < nB; u++)
             {
-                sB = Subnormals.Flush(sB + Unsafe.Add(ref bufBelow, Unsafe.Add(ref posB, u)));
+                sB = Subnormals.Flush(sB + Unsafe.Add(ref termsB, u));
             }
 
-            for (nuint u = t; u < countA; u++)
+            for (nuint u = t; u < nA; u++)
             {
-                sA = Subnormals.Flush(sA + Unsafe.Add(ref bufAbove, Unsafe.Add(ref posA, u)));
+                sA = Subnormals.Flush(sA + Unsafe.Add(ref termsA, u));
             }
 
-            sumMin = IsNegativeZero(sB) ? ChainAll(startB, ref bufBelow, 0, len, 1) : sB;
-            sumMax = IsNegativeZero(sA) ? ChainAll(startA, ref bufAbove, 0, len, 1) : sA;
+            sumMin = IsNegativeZero(sB) ? ChainRebuilt(startB, 0, 1, 0, len, vectors, 0, ref termsB, ref masks, ref bt, ref scratch) : sB;
+            sumMax = IsNegativeZero(sA) ? ChainRebuilt(startA, 0, 1, 0, len, vectors, 16, ref termsA, ref masks, ref bt, ref scratch) : sA;
             return;
         }
 
-        // j mod d by multiply-shift: q = (j * ceil(2^20 / d)) >> 20 equals j / d for every
-        // j < 2^16 and 2 ≤ d < 16 (checked exhaustively); here j < Tile = 2048, so the 32-bit
-        // product stays below 2^31.
-        uint magic = (uint)(((1u << 20) + d - 1) / d);
+        ref int channelB = ref Unsafe.As<float, int>(ref Unsafe.Add(ref lists, 2 * ListLength));
+        ref int channelA = ref Unsafe.As<float, int>(ref Unsafe.Add(ref lists, 3 * ListLength));
         Span<float> start = stackalloc float[32];
         for (nuint c = 0; c < d; c++)
         {
@@ -904,69 +976,66 @@ internal static class Driver<S, TV>
         nuint i = 0;
         for (; i < both; i++)
         {
-            uint jB = Unsafe.Add(ref posB, i), jA = Unsafe.Add(ref posA, i);
-            nuint cB = jB - (((jB * magic) >> 20) * (uint)d), cA = jA - (((jA * magic) >> 20) * (uint)d);
-            Unsafe.Add(ref sumMin, cB) = Subnormals.Flush(Unsafe.Add(ref sumMin, cB) + Unsafe.Add(ref bufBelow, jB));
-            Unsafe.Add(ref sumMax, cA) = Subnormals.Flush(Unsafe.Add(ref sumMax, cA) + Unsafe.Add(ref bufAbove, jA));
+            nint cB = Unsafe.Add(ref channelB, i), cA = Unsafe.Add(ref channelA, i);
+            Unsafe.Add(ref sumMin, cB) = Subnormals.Flush(Unsafe.Add(ref sumMin, cB) + Unsafe.Add(ref termsB, i));
+            Unsafe.Add(ref sumMax, cA) = Subnormals.Flush(Unsafe.Add(ref sumMax, cA) + Unsafe.Add(ref termsA, i));
         }
 
-        for (nuint u = i; u < countB; u++)
+        for (nuint u = i; u < nB; u++)
         {
-            uint j = Unsafe.Add(ref posB, u);
-            nuint c = j - (((j * magic) >> 20) * (uint)d);
-            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref bufBelow, j));
+            nint c = Unsafe.Add(ref channelB, u);
+            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref termsB, u));
         }
 
-        for (nuint u = i; u < countA; u++)
+        for (nuint u = i; u < nA; u++)
         {
-            uint j = Unsafe.Add(ref posA, u);
-            nuint c = j - (((j * magic) >> 20) * (uint)d);
-            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref bufAbove, j));
+            nint c = Unsafe.Add(ref channelA, u);
+            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref termsA, u));
         }
 
         for (nuint c = 0; c < d; c++)
         {
             if (IsNegativeZero(Unsafe.Add(ref sumMin, c)))
             {
-                Unsafe.Add(ref sumMin, c) = ChainAll(start[(int)c], ref bufBelow, c, len, d);
+                Unsafe.Add(ref sumMin, c) = ChainRebuilt(start[(int)c], c, d, first, len, vectors, 0, ref termsB, ref masks, ref bt, ref scratch);
             }
 
             if (IsNegativeZero(Unsafe.Add(ref sumMax, c)))
             {
-                Unsafe.Add(ref sumMax, c) = ChainAll(start[16 + (int)c], ref bufAbove, c, len, d);
+                Unsafe.Add(ref sumMax, c) = ChainRebuilt(start[16 + (int)c], c, d, first, len, vectors, 16, ref termsA, ref masks, ref bt, ref scratch);
             }
         }
     }
 
-    /// <summary>Positions one list of <see cref="ChainSparse"/> can hold: a tile, plus the 8-wide overrun of the last store.</summary>
-    public const int PositionsPerList = Tile + 16;
-
     /// <summary>
-    /// Compacts the positions of the set bits of one half of the tile's masks (bits
-    /// <paramref name="shift"/> .. shift + 15 of each vector's mask) in element order: a
-    /// 256-entry table of lane lists per mask byte, 8 positions stored at once. Returns the count.
+    /// Channel <paramref name="c"/>'s full chain over a tile, from <paramref name="start"/>, for a
+    /// packed chain that ended at -0. The tile's terms are rebuilt in <paramref name="scratch"/>:
+    /// the packed ones from the list, at the lanes the vector masks (bits
+    /// <paramref name="shift"/> .. shift + 15) give them; every other term is a zero whose sign is
+    /// that of the backprop written at its element (both are <c>g·0</c> or <c>g·1</c> of the same
+    /// flushed g, a NaN g's term being listed). The backprop is read because the gradient may have
+    /// been overwritten by it (in place). A zero-range channel never gets here: its terms are all
+    /// +0 (and its backprop a copy of g), and every sum starts at +0, so its sum stays +0.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nuint Compact(ref uint masks, int shift, nuint vectors, nuint w, ref ushort positions)
+    private static float ChainRebuilt(float start, nuint c, nuint d, nuint first, nuint len, nuint vectors, int shift, ref float terms, ref uint masks,
+        ref float bt, ref float scratch)
     {
-        nuint count = 0;
-        ref Vector128<ushort> lut = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(LanePositions);
+        nuint c0 = (c + d - first) % d; // the channel's first element in the tile
+        for (nuint j = c0; j < len; j += d)
+        {
+            Unsafe.Add(ref scratch, j) = MathF.CopySign(0f, Unsafe.Add(ref bt, j));
+        }
+
+        nuint w = (nuint)S.Count, k = 0;
         for (nuint v = 0; v < vectors; v++)
         {
-            uint bits = (Unsafe.Add(ref masks, v) >> shift) & 0xFFFF;
-            ushort baseIndex = (ushort)(v * w);
-            uint low = bits & 0xFF;
-            (Unsafe.Add(ref lut, low) + Vector128.Create(baseIndex)).StoreUnsafe(ref positions, count);
-            count += (nuint)System.Numerics.BitOperations.PopCount(low);
-            if (w > 8)
+            for (uint bits = (Unsafe.Add(ref masks, v) >> shift) & 0xFFFF; bits != 0; bits &= bits - 1)
             {
-                uint high = bits >> 8;
-                (Unsafe.Add(ref lut, high) + Vector128.Create((ushort)(baseIndex + 8))).StoreUnsafe(ref positions, count);
-                count += (nuint)System.Numerics.BitOperations.PopCount(high);
+                Unsafe.Add(ref scratch, (v * w) + (nuint)System.Numerics.BitOperations.TrailingZeroCount(bits)) = Unsafe.Add(ref terms, k++);
             }
         }
 
-        return count;
+        return ChainAll(start, ref scratch, c0, len, d);
     }
 
     /// <summary>The full chain of one channel over a tile's terms (<paramref name="c"/>, c + d, … below <paramref name="len"/>).</summary>
@@ -982,31 +1051,6 @@ internal static class Driver<S, TV>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsNegativeZero(float v) => BitConverter.SingleToInt32Bits(v) == int.MinValue;
-
-    /// <summary>For each byte mask, the positions of its set bits in ascending order (then zeros).</summary>
-    private static readonly Vector128<ushort>[] LanePositions = BuildLanePositions();
-
-    private static Vector128<ushort>[] BuildLanePositions()
-    {
-        var table = new Vector128<ushort>[256];
-        Span<ushort> lanes = stackalloc ushort[8];
-        for (int m = 0; m < 256; m++)
-        {
-            lanes.Clear();
-            int k = 0;
-            for (int b = 0; b < 8; b++)
-            {
-                if ((m & (1 << b)) != 0)
-                {
-                    lanes[k++] = (ushort)b;
-                }
-            }
-
-            table[m] = Vector128.Create<ushort>(lanes);
-        }
-
-        return table;
-    }
 
     /// <summary>
     /// Per-channel gradient with the channel on an inner axis (<c>[outer, C, inner]</c>), channels

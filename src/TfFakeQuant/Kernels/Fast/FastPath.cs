@@ -127,6 +127,7 @@ internal static unsafe class FastPath
                     Kind = DriverKind.GradientPattern, WidthBits = width, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
                     Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1, AnyZeroRange = q.IsZeroRange,
                 };
+                run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
                 PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
             }
         }
@@ -232,10 +233,12 @@ internal static unsafe class FastPath
         Span<float> table = size <= StackTable ? stackalloc float[StackTable] : (rented = ArrayPool<float>.Shared.Rent(size));
         try
         {
-            ChannelTable.Fill(table[..size], period, 0, min, max, numBits, narrowRange, dazBounds: true, out run.AnyZeroRange);
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
-                run.Stream = run.Kind == DriverKind.GradientStream && Streams(lanes, run.Elements, pb, pg, px, out run.Lead);
+                // The pattern driver reads a table rotated by the lead; the stream driver rotates its own copies.
+                run.Stream = run.Kind is DriverKind.GradientStream or DriverKind.GradientPattern && Streams(lanes, run.Elements, pb, pg, px, out run.Lead);
+                ChannelTable.Fill(table[..size], period, run.Kind == DriverKind.GradientPattern ? (int)run.Lead : 0, min, max, numBits, narrowRange,
+                    dazBounds: true, out run.AnyZeroRange);
                 run.G = pg;
                 run.X = px;
                 run.Out = pb;

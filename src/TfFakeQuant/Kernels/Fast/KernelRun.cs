@@ -241,18 +241,16 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientPattern:
             {
-                float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
+                float* lists = stackalloc float[Driver<S, TV>.PatternListsLength];
+                float* scratch = stackalloc float[Driver<S, TV>.Tile];
                 uint* masks = stackalloc uint[Driver<S, TV>.Tile];
-                ushort* positions = stackalloc ushort[2 * Driver<S, TV>.PositionsPerList];
                 if (AnyZeroRange)
                 {
-                    Driver<S, TV>.GradientPattern<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
-                        ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0], ref positions[0]);
+                    GradientPattern<S, TV, Yes>(lists, masks, scratch);
                 }
                 else
                 {
-                    Driver<S, TV>.GradientPattern<No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, ref *Table, Period,
-                        ref buffers[0], ref buffers[Driver<S, TV>.Tile], ref masks[0], ref positions[0]);
+                    GradientPattern<S, TV, No>(lists, masks, scratch);
                 }
 
                 break;
@@ -299,6 +297,37 @@ internal unsafe struct KernelRun
         where TZr : struct, IFlag
         where TStream : struct, IFlag =>
         Driver<S, TV>.GradientStream<TZr, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+
+    private readonly void GradientPattern<S, TV, TZr>(float* lists, uint* masks, float* scratch)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TZr : struct, IFlag
+    {
+        switch ((Channels > 1, Stream))
+        {
+            case (true, true):
+                GradientPattern<S, TV, TZr, Yes, Yes>(lists, masks, scratch);
+                break;
+            case (true, false):
+                GradientPattern<S, TV, TZr, Yes, No>(lists, masks, scratch);
+                break;
+            case (false, true):
+                GradientPattern<S, TV, TZr, No, Yes>(lists, masks, scratch);
+                break;
+            default:
+                GradientPattern<S, TV, TZr, No, No>(lists, masks, scratch);
+                break;
+        }
+    }
+
+    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream>(float* lists, uint* masks, float* scratch)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag =>
+        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
+            ref lists[0], ref masks[0], ref scratch[0]);
 
     private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
         where S : struct, ISimd<TV>

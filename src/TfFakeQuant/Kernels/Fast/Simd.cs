@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -101,6 +102,16 @@ internal interface ISimd<TV>
 
     /// <summary>Bit i set when lane i is not ±0 (NaN lanes count as nonzero).</summary>
     static abstract uint NonZeroBits(TV v);
+
+    /// <summary>
+    /// Left-packs <paramref name="values"/>: the lanes whose bit is set in <paramref name="bits"/>
+    /// go, in lane order, to <paramref name="destination"/>[0 ..]; returns how many. All W floats
+    /// at the destination are written (those past the packed ones hold leftovers), so it needs W
+    /// floats of room. Lanes are moved as bits, so it packs channel indices stored as float bits
+    /// too. <paramref name="lanes"/> is <see cref="PackIndex.Lanes"/>'s first element, passed in so
+    /// that the hot loops read the table without a static-field access.
+    /// </summary>
+    static abstract nuint Compress(TV values, uint bits, ref int lanes, ref float destination);
 }
 
 /// <summary>Shared constants of the lane operations.</summary>
@@ -224,6 +235,14 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroBits(Vector512<float> v) =>
         (uint)(~Vector512.Equals(v, Vector512<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector512<float>.Count) - 1));
+
+    /// <summary>Two 8-lane packs, the upper half's right after the lower half's.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nuint Compress(Vector512<float> values, uint bits, ref int lanes, ref float destination)
+    {
+        nuint low = Simd256.Compress(values.GetLower(), bits & 0xFF, ref lanes, ref destination);
+        return low + Simd256.Compress(values.GetUpper(), (bits >> 8) & 0xFF, ref lanes, ref Unsafe.Add(ref destination, low));
+    }
 }
 
 /// <summary>256-bit lanes (8 floats).</summary>
@@ -319,6 +338,19 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroBits(Vector256<float> v) =>
         (uint)(~Vector256.Equals(v, Vector256<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector256<float>.Count) - 1));
+
+    /// <summary>One <c>vpermps</c> with the lane list of the 8-bit mask.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nuint Compress(Vector256<float> values, uint bits, ref int lanes, ref float destination)
+    {
+        if (Avx2.IsSupported)
+        {
+            Avx2.PermuteVar8x32(values, Vector256.LoadUnsafe(ref lanes, (nuint)bits * 8)).StoreUnsafe(ref destination);
+            return (nuint)BitOperations.PopCount(bits);
+        }
+
+        return PackIndex.ByLane(values, bits, ref destination);
+    }
 }
 
 /// <summary>128-bit lanes (4 floats).</summary>
@@ -414,6 +446,19 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint NonZeroBits(Vector128<float> v) =>
         (uint)(~Vector128.Equals(v, Vector128<float>.Zero).ExtractMostSignificantBits() & ((1UL << Vector128<float>.Count) - 1));
+
+    /// <summary>One <c>vpermilps</c> with the first four entries of the 4-bit mask's lane list.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nuint Compress(Vector128<float> values, uint bits, ref int lanes, ref float destination)
+    {
+        if (Avx.IsSupported)
+        {
+            Avx.PermuteVar(values, Vector128.LoadUnsafe(ref lanes, (nuint)bits * 8)).StoreUnsafe(ref destination);
+            return (nuint)BitOperations.PopCount(bits);
+        }
+
+        return PackIndex.ByLane(values, bits, ref destination);
+    }
 }
 
 /// <summary>
@@ -498,6 +543,13 @@ internal readonly struct SimdScalar : ISimd<float>
     public static uint NonZeroBits(float v) => v != 0f ? 1u : 0u;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nuint Compress(float values, uint bits, ref int lanes, ref float destination)
+    {
+        destination = values;
+        return bits & 1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Mask(bool b) => Bits(b ? AllOnes : 0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -505,4 +557,47 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Bits(int i) => BitConverter.Int32BitsToSingle(i);
+}
+
+/// <summary>The permutation table of <see cref="ISimd{TV}.Compress"/>.</summary>
+internal static class PackIndex
+{
+    /// <summary>
+    /// For each byte mask m, at <c>8·m</c>: the indices of m's set bits in ascending order, then
+    /// zeros (8 KiB). A 4-bit mask's list is the first four entries of the same row.
+    /// </summary>
+    public static readonly int[] Lanes = Build();
+
+    /// <summary>The lane-by-lane pack, for machines without the permute instruction.</summary>
+    public static nuint ByLane<TV>(TV values, uint bits, ref float destination)
+        where TV : struct
+    {
+        nuint count = 0;
+        ref float lanes = ref Unsafe.As<TV, float>(ref values);
+        for (int lane = 0; lane < Unsafe.SizeOf<TV>() / sizeof(float); lane++)
+        {
+            Unsafe.Add(ref destination, count) = Unsafe.Add(ref lanes, lane);
+            count += (bits >> lane) & 1;
+        }
+
+        return count;
+    }
+
+    private static int[] Build()
+    {
+        int[] table = new int[256 * 8];
+        for (int mask = 0; mask < 256; mask++)
+        {
+            int k = 0;
+            for (int lane = 0; lane < 8; lane++)
+            {
+                if ((mask & (1 << lane)) != 0)
+                {
+                    table[(mask * 8) + k++] = lane;
+                }
+            }
+        }
+
+        return table;
+    }
 }

@@ -1,0 +1,137 @@
+using System.Runtime.Intrinsics;
+using TfFakeQuant.Kernels;
+using TfFakeQuant.Kernels.Fast;
+using static TfFakeQuant.Tests.Kernels.KernelData;
+
+namespace TfFakeQuant.Tests.Kernels;
+
+/// <summary>
+/// The channel-last gradient for <c>d &lt; W</c> (and VarsGradient): its lane pack
+/// (<see cref="ISimd{TV}.Compress"/>) at every width, and its packed sum chains on the data where
+/// leaving the ±0 terms out is not exact — sums that cancel to zero or stay at -0 and then meet
+/// zero terms of either sign — in place and not, across tiles, with the lead of streamed calls.
+/// </summary>
+[TestFixture]
+[Category("Kernels")]
+public class PackedChainTests
+{
+    [Test]
+    public void Compress_packs_the_marked_lanes_in_lane_order_at_every_width()
+    {
+        ref int lanes = ref PackIndex.Lanes[0];
+        float[] values = Enumerable.Range(0, 16).Select(i => 100f + i).ToArray();
+        for (uint mask = 0; mask < (1u << 16); mask++)
+        {
+            float[] expected = Enumerable.Range(0, 16).Where(i => ((mask >> i) & 1) != 0).Select(i => values[i]).ToArray();
+            float[] out512 = new float[16], out256 = new float[8], out128 = new float[4], outByLane = new float[16], outScalar = new float[1];
+            nuint n512 = Simd512.Compress(Vector512.Create(values), mask, ref lanes, ref out512[0]);
+            Assert.That(out512[..(int)n512], Is.EqualTo(expected), $"512, mask 0x{mask:X4}");
+            Assert.That(PackIndex.ByLane(Vector512.Create(values), mask, ref outByLane[0]), Is.EqualTo(n512), $"by lane, mask 0x{mask:X4}");
+            Assert.That(outByLane[..(int)n512], Is.EqualTo(expected), $"by lane, mask 0x{mask:X4}");
+            if (mask < 256)
+            {
+                nuint n256 = Simd256.Compress(Vector256.Create(values.AsSpan(0, 8)), mask, ref lanes, ref out256[0]);
+                Assert.That(out256[..(int)n256], Is.EqualTo(expected), $"256, mask 0x{mask:X2}");
+            }
+
+            if (mask < 16)
+            {
+                nuint n128 = Simd128.Compress(Vector128.Create(values.AsSpan(0, 4)), mask, ref lanes, ref out128[0]);
+                Assert.That(out128[..(int)n128], Is.EqualTo(expected), $"128, mask 0x{mask:X}");
+            }
+
+            if (mask < 2)
+            {
+                nuint n1 = SimdScalar.Compress(values[0], mask, ref lanes, ref outScalar[0]);
+                Assert.That(outScalar[..(int)n1], Is.EqualTo(expected), $"scalar, mask {mask}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every sum starts at +0, and +0 plus zeros stays +0, so a sum reaches -0 only when a negative
+    /// subnormal partial sum is flushed. Here each channel's listed terms mostly alternate 1.5e-38
+    /// and -1.6e-38 (their sum, -1e-39, flushes to -0), so the sums keep returning to -0, among
+    /// zero terms of both signs from gradients ±0, subnormal (flushed to a signed zero) or normal at
+    /// elements the term excludes: every way the packed and the full chain can hold zeros of
+    /// different signs.
+    /// </summary>
+    [Test]
+    public void Zero_sums_keep_the_full_chains_sign(
+        [Values(1, 2, 3, 7, 15)] int d, [Values(1, 5, 2 * Driver<SimdScalar, float>.Tile / 8 + 3)] int rows,
+        [Values("separate", "over gradients", "over inputs")] string output, [Values(false, true)] bool streamed)
+    {
+        long saved = streamed ? ForcedStreaming.Begin() : FastPath.StreamThreshold;
+        try
+        {
+            for (int seed = 0; seed < 16; seed++)
+            {
+                var rng = new Random((seed * 7919) + d);
+                int n = rows * d;
+                float[] zeros = seed % 2 == 0 ? [0f, -0f, 1e-45f, -1e-45f, 0.5f, -2f] : [-0f, -0f, -0f, 0f, -1e-45f];
+                float[] g = new float[n], x = new float[n];
+                float[] min = Enumerable.Repeat(-1f, d).ToArray(), max = Enumerable.Repeat(1f, d).ToArray();
+                int[] belowSeen = new int[d], aboveSeen = new int[d];
+                for (int i = 0; i < n; i++)
+                {
+                    int c = i % d, kind = rng.Next(5);
+                    x[i] = kind switch
+                    {
+                        0 => 0.25f,
+                        1 or 2 => -3f,
+                        _ => 3f,
+                    };
+                    ref int seen = ref kind is 1 or 2 ? ref belowSeen[c] : ref aboveSeen[c];
+                    g[i] = kind == 0 || rng.Next(4) == 0 ? zeros[rng.Next(zeros.Length)] : seen++ % 2 == 0 ? 1.5e-38f : -1.6e-38f;
+                }
+
+                float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
+                FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
+
+                // A one-element offset makes a streamed call start with lead elements.
+                int offset = seed % 3 == 0 ? 1 : 0;
+                float[] gBuffer = new float[n + 1], xBuffer = new float[n + 1], bBuffer = new float[n + 1];
+                g.CopyTo(gBuffer, offset);
+                x.CopyTo(xBuffer, offset);
+                Span<float> gs = gBuffer.AsSpan(offset, n), xs = xBuffer.AsSpan(offset, n);
+                Span<float> bs = output switch
+                {
+                    "over gradients" => gs,
+                    "over inputs" => xs,
+                    _ => bBuffer.AsSpan(offset, n),
+                };
+                float[] aMin = new float[d], aMax = new float[d];
+                FakeQuant.PerChannelGradient(gs, xs, min, max, 8, false, bs, aMin, aMax);
+                AssertBitwise(expected, bs, $"seed {seed}: backprops");
+                AssertBitwise(eMin, aMin, $"seed {seed}: backprop_wrt_min");
+                AssertBitwise(eMax, aMax, $"seed {seed}: backprop_wrt_max");
+
+                if (d == 1)
+                {
+                    float[] vars = new float[n];
+                    FakeQuant.VarsGradient(g, x, -1f, 1f, 8, false, vars, out float vMin, out float vMax);
+                    AssertBitwise(eMin[0], vMin, $"seed {seed}: VarsGradient backprop_wrt_min");
+                    AssertBitwise(eMax[0], vMax, $"seed {seed}: VarsGradient backprop_wrt_max");
+                }
+            }
+        }
+        finally
+        {
+            ForcedStreaming.End(saved);
+        }
+    }
+}
+
+/// <summary><see cref="PackedChainTests"/> with the 16-lane drivers (Vector512 in software where the machine lacks AVX-512).</summary>
+[TestFixture]
+[Category("Kernels")]
+public class Width512PackedChainTests : PackedChainTests
+{
+    private int saved;
+
+    [OneTimeSetUp]
+    public void Use512() => saved = ForcedWidth.Begin(512);
+
+    [OneTimeTearDown]
+    public void Restore() => ForcedWidth.End(saved);
+}
