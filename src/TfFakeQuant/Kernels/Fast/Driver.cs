@@ -786,17 +786,21 @@ internal static class Driver<S, TV>
                 Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), ref Unsafe.Add(ref sumMin, j % d), ref Unsafe.Add(ref sumMax, j % d));
         }
 
-        // From here on, tile starts are entry 0 and channel `first`.
+        // From here on, tile starts are entry 0 and channel `first`. Each vector's constants, one
+        // block of 4 W floats per vector of the period (nudged min, nudged max, zero-range mask,
+        // channel index as float bits), so the loop walks one reference.
         nuint first = lead % d;
-        ref float channelOf = ref Unsafe.Add(ref lists, PatternChannels * ListLength);
-        if (TMulti.Value)
+        ref float pattern = ref Unsafe.Add(ref lists, PatternSlot * ListLength);
+        for (nuint e = 0; e < period; e++)
         {
-            for (nuint e = 0; e < period; e++)
-            {
-                Unsafe.Add(ref channelOf, e) = BitConverter.Int32BitsToSingle((int)((e + first) % d));
-            }
+            ref float block = ref Unsafe.Add(ref pattern, (e / w * PatternBlock * w) + (e % w));
+            block = Unsafe.Add(ref tMin, e);
+            Unsafe.Add(ref block, w) = Unsafe.Add(ref tMax, e);
+            Unsafe.Add(ref block, 2 * w) = Unsafe.Add(ref tZr, e);
+            Unsafe.Add(ref block, 3 * w) = BitConverter.Int32BitsToSingle((int)((e + first) % d));
         }
 
+        ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
         ref int lanes = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(PackIndex.Lanes);
         nuint tile = period * Math.Max(1, (nuint)Tile / period);
         for (nuint k0 = head; k0 < n; k0 += tile)
@@ -805,15 +809,16 @@ internal static class Driver<S, TV>
             ref float gt = ref Unsafe.Add(ref g, k0);
             ref float xt = ref Unsafe.Add(ref x, k0);
             ref float bt = ref Unsafe.Add(ref bp, k0);
-            nuint i = 0, e = 0, nB = 0, nA = 0;
-
-            // Vector v covers elements v·W .. v·W + W - 1 (table entries e .. e + W - 1, e wrapping at the period).
+            ref float pv = ref pattern;
+            nuint i = 0, nB = 0, nA = 0;
             for (; i + w <= len; i += w)
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, e, ref tMin, ref tMax, ref tZr, ref channelOf,
-                    ref Unsafe.Add(ref masks, i / w), ref lists, ref lanes, nB, nA);
-                e += w;
-                e = e == period ? 0 : e;
+                (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, ref pv, ref Unsafe.Add(ref masks, i / w), ref lists, ref lanes, nB, nA);
+                pv = ref Unsafe.Add(ref pv, PatternBlock * w);
+                if (Unsafe.AreSame(ref pv, ref patternEnd))
+                {
+                    pv = ref pattern;
+                }
             }
 
             if (i < len)
@@ -821,13 +826,13 @@ internal static class Driver<S, TV>
                 uint m = 0;
                 for (nuint lane = 0; i + lane < len; lane++)
                 {
-                    nuint j = i + lane, k = e + lane;
+                    nuint j = i + lane;
+                    ref float p = ref Unsafe.Add(ref pv, lane);
                     Unsafe.Add(ref bt, j) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j),
-                        Unsafe.Add(ref tMin, k), Unsafe.Add(ref tMax, k), Unsafe.Add(ref tZr, k), out float below, out float above);
+                        p, Unsafe.Add(ref p, w), Unsafe.Add(ref p, 2 * w), out float below, out float above);
                     uint bitB = SimdScalar.NonZeroBits(below), bitA = SimdScalar.NonZeroBits(above);
                     m |= (bitB << (int)lane) | (bitA << (16 + (int)lane));
-                    (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, TMulti.Value ? Unsafe.Add(ref channelOf, k) : 0f, bitB, bitA,
-                        ref lists, ref lanes, nB, nA);
+                    (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, Unsafe.Add(ref p, 3 * w), bitB, bitA, ref lists, ref lanes, nB, nA);
                 }
 
                 Unsafe.Add(ref masks, i / w) = m;
@@ -842,32 +847,36 @@ internal static class Driver<S, TV>
 
     /// <summary>
     /// Floats of the list area <see cref="GradientPattern{TZr, TMulti, TStream}"/> needs: four lists (below
-    /// terms, above terms, and their channels), then the channel index of each period entry
-    /// (period = lcm(d, W) ≤ 15 · 16 &lt; <see cref="ListLength"/>).
+    /// terms, above terms, and their channels), then the period's constants in blocks of
+    /// <see cref="PatternBlock"/> · W floats (period = lcm(d, W) ≤ 15 · 16, so 4 · period &lt; <see cref="ListLength"/>).
     /// </summary>
-    public const int PatternListsLength = (PatternChannels + 1) * ListLength;
+    public const int PatternListsLength = (PatternSlot + 1) * ListLength;
 
-    /// <summary>Index (in lists) of the period's channel row in the list area.</summary>
-    private const int PatternChannels = 4;
+    /// <summary>Index (in lists) of the period's constants in the list area.</summary>
+    private const int PatternSlot = 4;
+
+    /// <summary>Vectors of constants per vector of the period: nudged min, nudged max, zero-range mask, channel.</summary>
+    private const int PatternBlock = 4;
 
     /// <summary>
     /// Pass 1 of <see cref="GradientPattern{TZr, TMulti, TStream}"/> for the vector at tile offset
-    /// <paramref name="i"/> (table entries <paramref name="e"/> .. e + W - 1): writes the backprop
-    /// and the vector's lane mask, appends the terms to the lists and returns their new lengths.
+    /// <paramref name="i"/> (its constants block at <paramref name="constants"/>): writes the
+    /// backprop and the vector's lane mask, appends the terms to the lists and returns their new lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (nuint Below, nuint Above) PatternVector<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, nuint e,
-        ref float tMin, ref float tMax, ref float tZr, ref float channelOf, ref uint mask, ref float lists, ref int lanes, nuint nB, nuint nA)
+    private static (nuint Below, nuint Above) PatternVector<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
+        ref uint mask, ref float lists, ref int lanes, nuint nB, nuint nA)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
     {
-        TV gv = S.Load(ref g, i), xv = S.Load(ref x, i), nmin = S.Load(ref tMin, e), nmax = S.Load(ref tMax, e);
+        nuint w = (nuint)S.Count;
+        TV gv = S.Load(ref g, i), xv = S.Load(ref x, i), nmin = S.Load(ref constants, 0), nmax = S.Load(ref constants, w);
         TV b, below, above;
         uint bitsB, bitsA;
         if (TZr.Value || S.AnySmallNonZeroOrNonFinite(gv))
         {
-            b = Gradient(gv, xv, nmin, nmax, S.Load(ref tZr, e), out TV termB, out TV termA);
+            b = Gradient(gv, xv, nmin, nmax, S.Load(ref constants, 2 * w), out TV termB, out TV termA);
             below = termB;
             above = termA;
             bitsB = S.NonZeroBits(below);
@@ -896,7 +905,7 @@ internal static class Driver<S, TV>
         }
 
         mask = bitsB | (bitsA << 16);
-        return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref channelOf, e) : default, bitsB, bitsA, ref lists, ref lanes, nB, nA);
+        return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref lists, ref lanes, nB, nA);
     }
 
     /// <summary>

@@ -33,12 +33,15 @@ internal static unsafe class FastPath
     /// Measured on the 2-core EPYC (32 MiB L3), quick mode, three runs each: at 2^20 the
     /// 1.2M-element [3,3,256,512] lost (forward 0.5-0.96, gradient 0.37-0.73 of the yardstick,
     /// against 1.0-1.2 and 0.7-0.9 without streaming); at 2^24 the 6.4M-element [32,56,56,64]
-    /// lost (0.7 / 0.6 against 1.0 / 0.7-0.87 streamed); 2^22 (three operands of 16 MiB, beyond
-    /// the L3) won both. In place they are never used (a line just read is cheaper to write
-    /// through the cache: measured ~1.4× slower streamed). Internal and settable so the tests can
-    /// run the streaming paths on small data (results are bitwise the same either way).
+    /// lost (0.7 / 0.6 against 1.0 / 0.7-0.87 streamed). Between the two, the threshold is where
+    /// the three operands no longer fit the L3: 3 · 2^20 elements are 36 MiB. (It was 2^22 until
+    /// the d &lt; W gradient streamed too; its ~4M-element shapes, just under 2^22, then measured
+    /// 0.42-0.54 streamed against 0.38-0.51 not.) In place they are never used (a line just read
+    /// is cheaper to write through the cache: measured ~1.4× slower streamed). Internal and
+    /// settable so the tests can run the streaming paths on small data (results are bitwise the
+    /// same either way).
     /// </summary>
-    internal static long StreamThreshold = 1 << 22;
+    internal static long StreamThreshold = 3 << 20;
 
     /// <summary>
     /// Whether a call over <paramref name="n"/> elements streams its output (see
