@@ -16,6 +16,23 @@ namespace TfFakeQuant.Tests.Kernels;
 public class PackedChainTests
 {
     [Test]
+    public void Pattern_area_regions_are_disjoint_and_fit()
+    {
+        (string Name, int Start, int Length)[] regions =
+        [
+            ("lanes", PatternArea.Lanes, PackIndex.Lanes.Length), ("masks", PatternArea.Masks, PatternArea.Tile),
+            ("terms below", PatternArea.TermsBelow, PatternArea.ListLength), ("terms above", PatternArea.TermsAbove, PatternArea.ListLength),
+            ("channels below", PatternArea.ChannelsBelow, PatternArea.ListLength), ("channels above", PatternArea.ChannelsAbove, PatternArea.ListLength),
+            ("constants", PatternArea.Constants, 4 * 15 * 16), ("scratch", PatternArea.Scratch, PatternArea.Tile),
+        ];
+        for (int i = 0; i < regions.Length; i++)
+        {
+            Assert.That(regions[i].Start + regions[i].Length, Is.LessThanOrEqualTo(i + 1 < regions.Length ? regions[i + 1].Start : PatternArea.Length),
+                $"{regions[i].Name} runs into the next region");
+        }
+    }
+
+    [Test]
     public void Compress_packs_the_marked_lanes_in_lane_order_at_every_width()
     {
         ref int lanes = ref PackIndex.Lanes[0];

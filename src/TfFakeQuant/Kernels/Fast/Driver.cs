@@ -767,12 +767,16 @@ internal static class Driver<S, TV>
     /// <typeparam name="TStream">Streaming stores for the backprop (aligned from the lead on).</typeparam>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientPattern<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint lead, ref float table, nuint period, ref float lists, ref uint masks, ref float scratch)
+        nuint n, nuint d, nuint lead, ref float table, nuint period, ref float area)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
+        ref int lanes = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, PatternArea.Lanes));
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<int, byte>(ref lanes),
+            ref Unsafe.As<int, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(PackIndex.Lanes)), (uint)PackIndex.Lanes.Length * sizeof(int));
+        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
@@ -790,7 +794,7 @@ internal static class Driver<S, TV>
         // block of 4 W floats per vector of the period (nudged min, nudged max, zero-range mask,
         // channel index as float bits), so the loop walks one reference.
         nuint first = lead % d;
-        ref float pattern = ref Unsafe.Add(ref lists, PatternSlot * ListLength);
+        ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
         for (nuint e = 0; e < period; e++)
         {
             ref float block = ref Unsafe.Add(ref pattern, (e / w * PatternBlock * w) + (e % w));
@@ -801,7 +805,6 @@ internal static class Driver<S, TV>
         }
 
         ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
-        ref int lanes = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(PackIndex.Lanes);
         nuint tile = period * Math.Max(1, (nuint)Tile / period);
         for (nuint k0 = head; k0 < n; k0 += tile)
         {
@@ -813,7 +816,7 @@ internal static class Driver<S, TV>
             nuint i = 0, nB = 0, nA = 0;
             for (; i + w <= len; i += w)
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, ref pv, ref Unsafe.Add(ref masks, i / w), ref lists, ref lanes, nB, nA);
+                (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, ref pv, ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
                 pv = ref Unsafe.Add(ref pv, PatternBlock * w);
                 if (Unsafe.AreSame(ref pv, ref patternEnd))
                 {
@@ -832,28 +835,15 @@ internal static class Driver<S, TV>
                         p, Unsafe.Add(ref p, w), Unsafe.Add(ref p, 2 * w), out float below, out float above);
                     uint bitB = SimdScalar.NonZeroBits(below), bitA = SimdScalar.NonZeroBits(above);
                     m |= (bitB << (int)lane) | (bitA << (16 + (int)lane));
-                    (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, Unsafe.Add(ref p, 3 * w), bitB, bitA, ref lists, ref lanes, nB, nA);
+                    (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, Unsafe.Add(ref p, 3 * w), bitB, bitA, ref area, ref lanes, nB, nA);
                 }
 
                 Unsafe.Add(ref masks, i / w) = m;
             }
 
-            ChainPacked<TMulti>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref lists, ref masks, ref bt, ref scratch);
+            ChainPacked<TMulti>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
         }
     }
-
-    /// <summary>Floats of one list of <see cref="GradientPattern{TZr, TMulti, TStream}"/>: a tile, plus the overrun of the last pack.</summary>
-    public const int ListLength = Tile + 16;
-
-    /// <summary>
-    /// Floats of the list area <see cref="GradientPattern{TZr, TMulti, TStream}"/> needs: four lists (below
-    /// terms, above terms, and their channels), then the period's constants in blocks of
-    /// <see cref="PatternBlock"/> · W floats (period = lcm(d, W) ≤ 15 · 16, so 4 · period &lt; <see cref="ListLength"/>).
-    /// </summary>
-    public const int PatternListsLength = (PatternSlot + 1) * ListLength;
-
-    /// <summary>Index (in lists) of the period's constants in the list area.</summary>
-    private const int PatternSlot = 4;
 
     /// <summary>Vectors of constants per vector of the period: nudged min, nudged max, zero-range mask, channel.</summary>
     private const int PatternBlock = 4;
@@ -865,7 +855,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (nuint Below, nuint Above) PatternVector<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
-        ref uint mask, ref float lists, ref int lanes, nuint nB, nuint nA)
+        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
@@ -905,7 +895,7 @@ internal static class Driver<S, TV>
         }
 
         mask = bitsB | (bitsA << 16);
-        return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref lists, ref lanes, nB, nA);
+        return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref area, ref lanes, nB, nA);
     }
 
     /// <summary>
@@ -914,18 +904,18 @@ internal static class Driver<S, TV>
     /// channels); returns the new lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float lists, ref int lanes,
+    internal static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float area, ref int lanes,
         nuint nB, nuint nA)
         where TMulti : struct, IFlag
     {
         if (TMulti.Value)
         {
-            S.Compress(channels, bitsB, ref lanes, ref Unsafe.Add(ref lists, (2 * ListLength) + nB));
-            S.Compress(channels, bitsA, ref lanes, ref Unsafe.Add(ref lists, (3 * ListLength) + nA));
+            S.Compress(channels, bitsB, ref lanes, ref Unsafe.Add(ref area, PatternArea.ChannelsBelow + nB));
+            S.Compress(channels, bitsA, ref lanes, ref Unsafe.Add(ref area, PatternArea.ChannelsAbove + nA));
         }
 
-        return (nB + S.Compress(below, bitsB, ref lanes, ref Unsafe.Add(ref lists, nB)),
-            nA + S.Compress(above, bitsA, ref lanes, ref Unsafe.Add(ref lists, ListLength + nA)));
+        return (nB + S.Compress(below, bitsB, ref lanes, ref Unsafe.Add(ref area, PatternArea.TermsBelow + nB)),
+            nA + S.Compress(above, bitsA, ref lanes, ref Unsafe.Add(ref area, PatternArea.TermsAbove + nA)));
     }
 
     /// <summary>
@@ -942,11 +932,13 @@ internal static class Driver<S, TV>
     /// and one ending at -0 is rebuilt (<c>ChainRebuilt</c>).
     /// </summary>
     private static void ChainPacked<TMulti>(ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint vectors, nuint nB, nuint nA,
-        ref float lists, ref uint masks, ref float bt, ref float scratch)
+        ref float area, ref float bt)
         where TMulti : struct, IFlag
     {
-        ref float termsB = ref lists;
-        ref float termsA = ref Unsafe.Add(ref lists, ListLength);
+        ref float termsB = ref Unsafe.Add(ref area, PatternArea.TermsBelow);
+        ref float termsA = ref Unsafe.Add(ref area, PatternArea.TermsAbove);
+        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
+        ref float scratch = ref Unsafe.Add(ref area, PatternArea.Scratch);
         nuint both = Math.Min(nB, nA);
         if (!TMulti.Value)
         {
@@ -973,8 +965,8 @@ internal static class Driver<S, TV>
             return;
         }
 
-        ref int channelB = ref Unsafe.As<float, int>(ref Unsafe.Add(ref lists, 2 * ListLength));
-        ref int channelA = ref Unsafe.As<float, int>(ref Unsafe.Add(ref lists, 3 * ListLength));
+        ref int channelB = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, PatternArea.ChannelsBelow));
+        ref int channelA = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, PatternArea.ChannelsAbove));
         Span<float> start = stackalloc float[32];
         for (nuint c = 0; c < d; c++)
         {

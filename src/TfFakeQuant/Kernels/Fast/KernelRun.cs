@@ -241,16 +241,15 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientPattern:
             {
-                float* lists = stackalloc float[Driver<S, TV>.PatternListsLength];
-                float* scratch = stackalloc float[Driver<S, TV>.Tile];
-                uint* masks = stackalloc uint[Driver<S, TV>.Tile];
+                float* raw = stackalloc float[PatternArea.Length + (PatternArea.PageBytes / sizeof(float))];
+                float* area = (float*)(((nuint)raw + PatternArea.PageBytes - 1) & ~(nuint)(PatternArea.PageBytes - 1));
                 if (AnyZeroRange)
                 {
-                    GradientPattern<S, TV, Yes>(lists, masks, scratch);
+                    GradientPattern<S, TV, Yes>(area);
                 }
                 else
                 {
-                    GradientPattern<S, TV, No>(lists, masks, scratch);
+                    GradientPattern<S, TV, No>(area);
                 }
 
                 break;
@@ -298,7 +297,7 @@ internal unsafe struct KernelRun
         where TStream : struct, IFlag =>
         Driver<S, TV>.GradientStream<TZr, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
 
-    private readonly void GradientPattern<S, TV, TZr>(float* lists, uint* masks, float* scratch)
+    private readonly void GradientPattern<S, TV, TZr>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
@@ -306,28 +305,28 @@ internal unsafe struct KernelRun
         switch ((Channels > 1, Stream))
         {
             case (true, true):
-                GradientPattern<S, TV, TZr, Yes, Yes>(lists, masks, scratch);
+                GradientPattern<S, TV, TZr, Yes, Yes>(area);
                 break;
             case (true, false):
-                GradientPattern<S, TV, TZr, Yes, No>(lists, masks, scratch);
+                GradientPattern<S, TV, TZr, Yes, No>(area);
                 break;
             case (false, true):
-                GradientPattern<S, TV, TZr, No, Yes>(lists, masks, scratch);
+                GradientPattern<S, TV, TZr, No, Yes>(area);
                 break;
             default:
-                GradientPattern<S, TV, TZr, No, No>(lists, masks, scratch);
+                GradientPattern<S, TV, TZr, No, No>(area);
                 break;
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream>(float* lists, uint* masks, float* scratch)
+    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag =>
         Driver<S, TV>.GradientPattern<TZr, TMulti, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
-            ref lists[0], ref masks[0], ref scratch[0]);
+            ref *area);
 
     private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
         where S : struct, ISimd<TV>

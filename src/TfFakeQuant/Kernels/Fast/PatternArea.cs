@@ -1,0 +1,53 @@
+namespace TfFakeQuant.Kernels.Fast;
+
+/// <summary>
+/// The stack work area of <see cref="Driver{S, TV}.GradientPattern"/>, in floats from a
+/// 4 KiB-aligned start, laid out against 4K aliasing. In its loop the driver loads from a few
+/// fixed addresses (the pack table's rows for masks of zero to two bits, the period's constants)
+/// while its stores crawl slowly through the mask array and the term lists, a few bytes per
+/// vector, restarting at every tile. A load whose address agrees with an older in-flight store in
+/// bits 0..11 waits for that store, so wherever a crawling region sat on the page offsets of
+/// the hot loads, every vector of those stretches stalled: the same call measured 49 or 75 µs on
+/// cached data depending only on where the stack put the buffers. Here the hot rows of the table
+/// sit at page offsets 0-160, 256, 512, 1024 and 2048 (+32), the constants at 160 (+period · 16
+/// bytes), and the crawling regions start at page offsets 1088 (masks), 2112 (below lists) and
+/// 3136 (above lists), clear of them for tiles with up to ~20 % of their terms listed.
+/// </summary>
+internal static class PatternArea
+{
+    /// <summary>Bytes per page: the aliasing period and the area's alignment.</summary>
+    public const int PageBytes = 4096;
+
+    /// <summary>The tile size of the driver (elements).</summary>
+    public const int Tile = Driver<SimdScalar, float>.Tile;
+
+    /// <summary>One list's length: a tile, plus the overrun of the last pack.</summary>
+    public const int ListLength = Tile + 16;
+
+    /// <summary><see cref="PackIndex.Lanes"/>, copied here per call (8 KiB, pages 0-1).</summary>
+    public const int Lanes = 0;
+
+    /// <summary>One uint of lane bits per vector of a tile (pages 2-4).</summary>
+    public const int Masks = ((2 * PageBytes) + 1088) / sizeof(float);
+
+    /// <summary>The below terms (pages 5-7).</summary>
+    public const int TermsBelow = ((5 * PageBytes) + 2112) / sizeof(float);
+
+    /// <summary>The above terms (pages 7-9).</summary>
+    public const int TermsAbove = ((7 * PageBytes) + 3136) / sizeof(float);
+
+    /// <summary>The below terms' channels, d &gt; 1 (pages 10-12).</summary>
+    public const int ChannelsBelow = ((10 * PageBytes) + 2112) / sizeof(float);
+
+    /// <summary>The above terms' channels (pages 12-14).</summary>
+    public const int ChannelsAbove = ((12 * PageBytes) + 3136) / sizeof(float);
+
+    /// <summary>The period's constants: 4 vectors per vector of the period, period ≤ 15 · 16 (page 15).</summary>
+    public const int Constants = ((15 * PageBytes) + 160) / sizeof(float);
+
+    /// <summary>A tile of rebuilt terms for the rare -0 sums (pages 16-17).</summary>
+    public const int Scratch = (16 * PageBytes) / sizeof(float);
+
+    /// <summary>Floats of the area (72 KiB).</summary>
+    public const int Length = Scratch + Tile;
+}
