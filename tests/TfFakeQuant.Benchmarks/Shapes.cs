@@ -14,19 +14,30 @@ public static class Shapes
         "4194304x1", "1398101x3", "599186x7",
     ];
 
-    public static long[] Parse(string shape) => shape.Split('x').Select(long.Parse).ToArray();
+    /// <summary>The dimensions of a shape name like <c>32x64x56x56</c> (an <c>@axis</c> suffix is not part of them).</summary>
+    public static long[] Parse(string shape) => shape.Split('@')[0].Split('x').Select(long.Parse).ToArray();
+
+    /// <summary>The channel axis of a shape name: <c>32x64x56x56@1</c> has channel axis 1; without a suffix, the last axis.</summary>
+    public static int AxisOf(string shape) => shape.Contains('@') ? int.Parse(shape.Split('@')[1]) : Parse(shape).Length - 1;
 
     /// <summary>
     /// Data for a shape: per-channel ranges drawn around [-1, 1]; inputs uniform over the range
     /// widened by 10% of its width on each side (so roughly 8% of elements fall outside, as
-    /// clipped activations in QAT); gradients uniform in [-1, 1]. Seeded.
+    /// clipped activations in QAT); gradients uniform in [-1, 1]. Seeded. The channel is the last
+    /// axis (TensorFlow's op) unless the name carries an <c>@axis</c> (the axis overloads).
     /// </summary>
     public sealed class Data
     {
+        private readonly long[] _dims;
+        private readonly int _axis;
+
         public Data(string shape)
         {
             long[] dims = Parse(shape);
-            Channels = (int)dims[^1];
+            _dims = dims;
+            _axis = AxisOf(shape);
+            Channels = (int)dims[_axis];
+            long inner = dims[(_axis + 1)..].Aggregate(1L, (p, v) => p * v);
             int n = (int)dims.Aggregate(1L, (p, v) => p * v);
             var rng = new Random(20261127);
             Min = new float[Channels];
@@ -42,7 +53,7 @@ public static class Shapes
             Out = new float[n];
             for (int i = 0; i < n; i++)
             {
-                int c = i % Channels;
+                int c = (int)(i / inner % Channels);
                 float w = Max[c] - Min[c];
                 X[i] = Min[c] - (0.1f * w) + ((float)rng.NextDouble() * 1.2f * w);
                 G[i] = (float)((rng.NextDouble() * 2) - 1);
@@ -68,11 +79,19 @@ public static class Shapes
 
         public float[] SumMax { get; }
 
-        public void Gradient() => FakeQuant.PerChannelGradient(G, X, Min, Max, 8, false, Out, SumMin, SumMax);
+        public void Gradient() => FakeQuant.PerChannelGradient(G, X, _dims, _axis, Min, Max, 8, false, Out, SumMin, SumMax);
 
-        public void Forward() => FakeQuant.PerChannel(X, Min, Max, 8, false, Out);
+        public void Forward() => FakeQuant.PerChannel(X, _dims, _axis, Min, Max, 8, false, Out);
 
-        public void ReferenceGradient() => FakeQuantReference.PerChannelGradient(G, X, Min, Max, 8, false, Out, SumMin, SumMax);
+        public void ReferenceGradient()
+        {
+            if (_axis != _dims.Length - 1)
+            {
+                throw new NotSupportedException("The reference kernels take the channel on the last axis.");
+            }
+
+            FakeQuantReference.PerChannelGradient(G, X, Min, Max, 8, false, Out, SumMin, SumMax);
+        }
 
         /// <summary>The bandwidth yardstick: two reads and one write over the same element count.</summary>
         public void Yardstick() => System.Numerics.Tensors.TensorPrimitives.Multiply(G, X, Out);

@@ -160,9 +160,9 @@ public class AxisTests
         Assert.That(bad!.Message, Is.EqualTo("min has incorrect size, expected 4 was 5"));
     }
 
-    private static float[] ToChannelLast(float[] src, long[] shape, int axis) => Transpose(src, shape, axis, toChannelLast: true);
+    internal static float[] ToChannelLast(float[] src, long[] shape, int axis) => Transpose(src, shape, axis, toChannelLast: true);
 
-    private static float[] FromChannelLast(float[] src, long[] shape, int axis) => Transpose(src, shape, axis, toChannelLast: false);
+    internal static float[] FromChannelLast(float[] src, long[] shape, int axis) => Transpose(src, shape, axis, toChannelLast: false);
 
     /// <summary>Moves the channel axis of <c>[outer, C, inner]</c> data last, or back from last.</summary>
     private static float[] Transpose(float[] src, long[] shape, int axis, bool toChannelLast)

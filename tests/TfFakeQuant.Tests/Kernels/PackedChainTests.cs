@@ -83,25 +83,9 @@ public class PackedChainTests
         {
             for (int seed = 0; seed < 16; seed++)
             {
-                var rng = new Random((seed * 7919) + d);
                 int n = rows * d;
-                float[] zeros = seed % 2 == 0 ? [0f, -0f, 1e-45f, -1e-45f, 0.5f, -2f] : [-0f, -0f, -0f, 0f, -1e-45f];
-                float[] g = new float[n], x = new float[n];
+                (float[] g, float[] x) = ZeroSumData(n, d, i => i % d, seed);
                 float[] min = Enumerable.Repeat(-1f, d).ToArray(), max = Enumerable.Repeat(1f, d).ToArray();
-                int[] belowSeen = new int[d], aboveSeen = new int[d];
-                for (int i = 0; i < n; i++)
-                {
-                    int c = i % d, kind = rng.Next(5);
-                    x[i] = kind switch
-                    {
-                        0 => 0.25f,
-                        1 or 2 => -3f,
-                        _ => 3f,
-                    };
-                    ref int seen = ref kind is 1 or 2 ? ref belowSeen[c] : ref aboveSeen[c];
-                    g[i] = kind == 0 || rng.Next(4) == 0 ? zeros[rng.Next(zeros.Length)] : seen++ % 2 == 0 ? 1.5e-38f : -1.6e-38f;
-                }
-
                 float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
                 FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
 
@@ -136,6 +120,60 @@ public class PackedChainTests
         {
             ForcedStreaming.End(saved);
         }
+    }
+
+    /// <summary>The same data with the channel on axis 1 of <c>[3, d, inner]</c> (runs of one channel).</summary>
+    [Test]
+    public void Zero_sums_on_an_inner_axis_keep_the_full_chains_sign(
+        [Values(1, 3)] int d, [Values(5, 37, 2100)] int inner, [Values("separate", "over gradients", "over inputs")] string output)
+    {
+        long[] shape = [3, d, inner];
+        int n = 3 * d * inner;
+        float[] min = Enumerable.Repeat(-1f, d).ToArray(), max = Enumerable.Repeat(1f, d).ToArray();
+        for (int seed = 0; seed < 8; seed++)
+        {
+            (float[] g, float[] x) = ZeroSumData(n, d, i => i / inner % d, seed);
+            float[] expectedLast = new float[n], eMin = new float[d], eMax = new float[d];
+            FakeQuantReference.PerChannelGradient(AxisTests.ToChannelLast(g, shape, 1), AxisTests.ToChannelLast(x, shape, 1), min, max, 8, false,
+                expectedLast, eMin, eMax);
+            float[] b = output switch
+            {
+                "over gradients" => g,
+                "over inputs" => x,
+                _ => new float[n],
+            };
+            float[] aMin = new float[d], aMax = new float[d];
+            FakeQuant.PerChannelGradient(g, x, shape, 1, min, max, 8, false, b, aMin, aMax);
+            AssertBitwise(AxisTests.FromChannelLast(expectedLast, shape, 1), b, $"seed {seed}: backprops");
+            AssertBitwise(eMin, aMin, $"seed {seed}: backprop_wrt_min");
+            AssertBitwise(eMax, aMax, $"seed {seed}: backprop_wrt_max");
+        }
+    }
+
+    /// <summary>
+    /// Gradients and inputs of <see cref="Zero_sums_keep_the_full_chains_sign"/> for <paramref name="n"/>
+    /// elements, element i belonging to channel <paramref name="channelOf"/>(i).
+    /// </summary>
+    private static (float[] G, float[] X) ZeroSumData(int n, int d, Func<int, int> channelOf, int seed)
+    {
+        var rng = new Random((seed * 7919) + d);
+        float[] zeros = seed % 2 == 0 ? [0f, -0f, 1e-45f, -1e-45f, 0.5f, -2f] : [-0f, -0f, -0f, 0f, -1e-45f];
+        float[] g = new float[n], x = new float[n];
+        int[] belowSeen = new int[d], aboveSeen = new int[d];
+        for (int i = 0; i < n; i++)
+        {
+            int c = channelOf(i), kind = rng.Next(5);
+            x[i] = kind switch
+            {
+                0 => 0.25f,
+                1 or 2 => -3f,
+                _ => 3f,
+            };
+            ref int seen = ref kind is 1 or 2 ? ref belowSeen[c] : ref aboveSeen[c];
+            g[i] = kind == 0 || rng.Next(4) == 0 ? zeros[rng.Next(zeros.Length)] : seen++ % 2 == 0 ? 1.5e-38f : -1.6e-38f;
+        }
+
+        return (g, x);
     }
 }
 

@@ -773,10 +773,7 @@ internal static class Driver<S, TV>
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        ref int lanes = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, PatternArea.Lanes));
-        Unsafe.CopyBlockUnaligned(ref Unsafe.As<int, byte>(ref lanes),
-            ref Unsafe.As<int, byte>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(PackIndex.Lanes)), (uint)PackIndex.Lanes.Length * sizeof(int));
-        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
+        PatternArea.CopyLanes(ref area);
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
@@ -804,9 +801,29 @@ internal static class Driver<S, TV>
             Unsafe.Add(ref block, 3 * w) = BitConverter.Int32BitsToSingle((int)((e + first) % d));
         }
 
+        PatternTiles<TZr, TMulti, TStream>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
+            n - head, d, first, period, ref area);
+    }
+
+    /// <summary>
+    /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream}"/> over <paramref name="n"/>
+    /// elements whose first is channel <paramref name="first"/>, with the period's constants already
+    /// in the area (<see cref="PatternArea.Constants"/>) and the pack table copied there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PatternTiles<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint first, nuint period, ref float area)
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        ref int lanes = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, PatternArea.Lanes));
+        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
+        ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
         ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
         nuint tile = period * Math.Max(1, (nuint)Tile / period);
-        for (nuint k0 = head; k0 < n; k0 += tile)
+        for (nuint k0 = 0; k0 < n; k0 += tile)
         {
             nuint len = Math.Min(tile, n - k0);
             ref float gt = ref Unsafe.Add(ref g, k0);
@@ -1057,15 +1074,17 @@ internal static class Driver<S, TV>
     /// Per-channel gradient with the channel on an inner axis (<c>[outer, C, inner]</c>), channels
     /// <c>[c0, c1)</c>. The transposed view's row order for channel c is (o, i) lexicographic,
     /// which is exactly memory order within the channel's runs: for o = 0.., the run at
-    /// <c>(o·C + c)·inner</c>. Each run (in pieces of at most <see cref="Tile"/>) goes through pass 1
-    /// (broadcast constants, lane = element of the run, backprop written, sum terms buffered) and
-    /// pass 2 (the channel's two scalar chains continued over the buffer in order).
+    /// <c>(o·C + c)·inner</c>. Each run is one channel's elements in order, i.e. the one-channel
+    /// pattern gradient: its constants are broadcast into the area's period block and
+    /// <see cref="PatternTiles"/> continues the channel's two sums over it (packed chains).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientRuns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float bufBelow, ref float bufAbove)
+        nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
     {
         nuint w = (nuint)S.Count;
+        PatternArea.CopyLanes(ref area);
+        ref float block = ref Unsafe.Add(ref area, PatternArea.Constants);
         for (nuint o = 0; o < outer; o++)
         {
             for (nuint c = c0; c < c1; c++)
@@ -1073,38 +1092,26 @@ internal static class Driver<S, TV>
                 float fMin = Unsafe.Add(ref table, (ChannelTable.NudgedMin * channels) + c);
                 float fMax = Unsafe.Add(ref table, (ChannelTable.NudgedMax * channels) + c);
                 float fZr = Unsafe.Add(ref table, (ChannelTable.ZeroRange * channels) + c);
-                TV nmin = S.Broadcast(fMin), nmax = S.Broadcast(fMax), zr = S.Broadcast(fZr);
-                float sMin = Unsafe.Add(ref sumMin, c), sMax = Unsafe.Add(ref sumMax, c);
-                nuint runStart = ((o * channels) + c) * inner;
-                for (nuint j0 = 0; j0 < inner; j0 += Tile)
+                for (nuint lane = 0; lane < w; lane++)
                 {
-                    nuint len = Math.Min((nuint)Tile, inner - j0);
-                    ref float gt = ref Unsafe.Add(ref g, runStart + j0);
-                    ref float xt = ref Unsafe.Add(ref x, runStart + j0);
-                    ref float bt = ref Unsafe.Add(ref bp, runStart + j0);
-                    nuint i = 0;
-                    for (; i + w <= len; i += w)
-                    {
-                        S.Store(Gradient(S.Load(ref gt, i), S.Load(ref xt, i), nmin, nmax, zr, out TV below, out TV above), ref bt, i);
-                        S.Store(below, ref bufBelow, i);
-                        S.Store(above, ref bufAbove, i);
-                    }
-
-                    for (; i < len; i++)
-                    {
-                        Unsafe.Add(ref bt, i) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, i), Unsafe.Add(ref xt, i), fMin, fMax, fZr,
-                            out Unsafe.Add(ref bufBelow, i), out Unsafe.Add(ref bufAbove, i));
-                    }
-
-                    for (nuint j = 0; j < len; j++)
-                    {
-                        sMin = Subnormals.Flush(sMin + Unsafe.Add(ref bufBelow, j));
-                        sMax = Subnormals.Flush(sMax + Unsafe.Add(ref bufAbove, j));
-                    }
+                    Unsafe.Add(ref block, lane) = fMin;
+                    Unsafe.Add(ref block, w + lane) = fMax;
+                    Unsafe.Add(ref block, (2 * w) + lane) = fZr;
+                    Unsafe.Add(ref block, (3 * w) + lane) = 0f; // channel 0 of a one-channel pattern
                 }
 
-                Unsafe.Add(ref sumMin, c) = sMin;
-                Unsafe.Add(ref sumMax, c) = sMax;
+                nuint runStart = ((o * channels) + c) * inner;
+                ref float gr = ref Unsafe.Add(ref g, runStart);
+                ref float xr = ref Unsafe.Add(ref x, runStart);
+                ref float br = ref Unsafe.Add(ref bp, runStart);
+                if (BitConverter.SingleToInt32Bits(fZr) != 0)
+                {
+                    PatternTiles<Yes, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area);
+                }
+                else
+                {
+                    PatternTiles<No, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area);
+                }
             }
         }
     }

@@ -241,8 +241,8 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientPattern:
             {
-                float* raw = stackalloc float[PatternArea.Length + (PatternArea.PageBytes / sizeof(float))];
-                float* area = (float*)(((nuint)raw + PatternArea.PageBytes - 1) & ~(nuint)(PatternArea.PageBytes - 1));
+                float* raw = stackalloc float[PatternArea.Allocation];
+                float* area = PatternArea.Align(raw);
                 if (AnyZeroRange)
                 {
                     GradientPattern<S, TV, Yes>(area);
@@ -257,10 +257,10 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientRuns:
             {
-                float* buffers = stackalloc float[2 * Driver<S, TV>.Tile];
+                float* raw = stackalloc float[PatternArea.Allocation];
+                float* area = PatternArea.Align(raw);
                 (nuint s, nuint e) = Split(Channels, 1, part, parts);
-                Driver<S, TV>.GradientRuns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table,
-                    ref buffers[0], ref buffers[Driver<S, TV>.Tile]);
+                Driver<S, TV>.GradientRuns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
                 break;
             }
 

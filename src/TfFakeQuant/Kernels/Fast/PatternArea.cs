@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace TfFakeQuant.Kernels.Fast;
 
 /// <summary>
@@ -50,4 +53,15 @@ internal static class PatternArea
 
     /// <summary>Floats of the area (72 KiB).</summary>
     public const int Length = Scratch + Tile;
+
+    /// <summary>Floats to stack-allocate for an area: its length plus a page to align it.</summary>
+    public const int Allocation = Length + (PageBytes / sizeof(float));
+
+    /// <summary>The area inside <paramref name="raw"/> (<see cref="Allocation"/> floats): its first 4 KiB boundary.</summary>
+    public static unsafe float* Align(float* raw) => (float*)(((nuint)raw + PageBytes - 1) & ~(nuint)(PageBytes - 1));
+
+    /// <summary>Copies <see cref="PackIndex.Lanes"/> to the area's start.</summary>
+    public static void CopyLanes(ref float area) =>
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref area, Lanes)),
+            ref Unsafe.As<int, byte>(ref MemoryMarshal.GetArrayDataReference(PackIndex.Lanes)), (uint)(PackIndex.Lanes.Length * sizeof(int)));
 }
