@@ -936,8 +936,8 @@ internal static class Driver<S, TV>
     }
 
     /// <summary>
-    /// Pass 2 of <see cref="GradientPattern{TZr, TMulti, TStream}"/> for one tile (tile start = channel 0):
-    /// each list's terms added to their channel's sum in element order, the min and max chains
+    /// Pass 2 of <see cref="PatternTiles"/> for one tile (its first element is channel
+    /// <paramref name="first"/>): each list's terms added to their channel's sum in element order, the min and max chains
     /// advanced together (they are independent, so the latency of one add-and-flush overlaps the
     /// other's). Leaving out the unlisted terms, all ±0, is exact except for the sign of a zero
     /// sum: <c>s + ±0 = s</c> for <c>s ≠ 0</c> and <c>±0 + t = t</c> for the listed nonzero terms (never

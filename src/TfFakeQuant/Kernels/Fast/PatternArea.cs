@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 namespace TfFakeQuant.Kernels.Fast;
 
 /// <summary>
-/// The stack work area of <see cref="Driver{S, TV}.GradientPattern"/>, in floats from a
-/// 4 KiB-aligned start, laid out against 4K aliasing. In its loop the driver loads from a few
+/// The stack work area of <see cref="Driver{S, TV}.GradientPattern"/> and
+/// <see cref="Driver{S, TV}.GradientRuns"/>, in floats from a 4 KiB-aligned start, laid out
+/// against 4K aliasing. In its loop the driver loads from a few
 /// fixed addresses (the pack table's rows for masks of zero to two bits, the period's constants)
 /// while its stores crawl slowly through the mask array and the term lists, a few bytes per
 /// vector, restarting at every tile. A load whose address agrees with an older in-flight store in
