@@ -822,6 +822,7 @@ internal static class Driver<S, TV>
         ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
         ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
         ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
+        nuint step = period == w ? 0 : PatternBlock * w; // one vector per period: the block never moves
         nuint tile = period * Math.Max(1, (nuint)Tile / period);
         for (nuint k0 = 0; k0 < n; k0 += tile)
         {
@@ -834,7 +835,7 @@ internal static class Driver<S, TV>
             for (; i + w <= len; i += w)
             {
                 (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, ref pv, ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
-                pv = ref Unsafe.Add(ref pv, PatternBlock * w);
+                pv = ref Unsafe.Add(ref pv, step);
                 if (Unsafe.AreSame(ref pv, ref patternEnd))
                 {
                     pv = ref pattern;
