@@ -773,7 +773,7 @@ internal static class Driver<S, TV>
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        PatternArea.CopyLanes(ref area);
+        ref int lanes = ref PatternArea.LanesFor(n, ref area);
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
@@ -802,23 +802,23 @@ internal static class Driver<S, TV>
         }
 
         PatternTiles<TZr, TMulti, TStream>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
-            n - head, d, first, period, ref area);
+            n - head, d, first, period, ref area, ref lanes);
     }
 
     /// <summary>
     /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream}"/> over <paramref name="n"/>
     /// elements whose first is channel <paramref name="first"/>, with the period's constants already
-    /// in the area (<see cref="PatternArea.Constants"/>) and the pack table copied there.
+    /// in the area (<see cref="PatternArea.Constants"/>) and the pack table at <paramref name="lanes"/>
+    /// (<see cref="PatternArea.LanesFor"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PatternTiles<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint first, nuint period, ref float area)
+        nuint n, nuint d, nuint first, nuint period, ref float area, ref int lanes)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        ref int lanes = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, PatternArea.Lanes));
         ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
         ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
         ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
@@ -1084,7 +1084,7 @@ internal static class Driver<S, TV>
         nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
     {
         nuint w = (nuint)S.Count;
-        PatternArea.CopyLanes(ref area);
+        ref int lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
         ref float block = ref Unsafe.Add(ref area, PatternArea.Constants);
         for (nuint o = 0; o < outer; o++)
         {
@@ -1107,11 +1107,11 @@ internal static class Driver<S, TV>
                 ref float br = ref Unsafe.Add(ref bp, runStart);
                 if (BitConverter.SingleToInt32Bits(fZr) != 0)
                 {
-                    PatternTiles<Yes, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area);
+                    PatternTiles<Yes, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
                 }
                 else
                 {
-                    PatternTiles<No, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area);
+                    PatternTiles<No, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
                 }
             }
         }
