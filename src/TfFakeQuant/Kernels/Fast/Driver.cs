@@ -760,7 +760,9 @@ internal static class Driver<S, TV>
     /// backprop just written). The remainder of a tile (&lt; W elements) runs the same element
     /// function one lane at a time. With <typeparamref name="TStream"/> the backprop is stored
     /// non-temporally: the first <paramref name="lead"/> (&lt; W) elements go one at a time so the
-    /// vectors are aligned, and the table is rotated by the lead (as the forward pattern's).
+    /// vectors are aligned, and the table is rotated by the lead (as the forward pattern's). The
+    /// lists, masks and constants live in the page-placed stack area <paramref name="area"/>
+    /// (<see cref="PatternArea"/>).
     /// </summary>
     /// <typeparam name="TZr">Some channel is the zero-range case.</typeparam>
     /// <typeparam name="TMulti"><c>d &gt; 1</c>: the lists carry each term's channel.</typeparam>
@@ -922,7 +924,7 @@ internal static class Driver<S, TV>
     /// channels); returns the new lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float area, ref int lanes,
+    private static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float area, ref int lanes,
         nuint nB, nuint nA)
         where TMulti : struct, IFlag
     {
