@@ -78,7 +78,7 @@ public class PackedChainTests
         [Values(1, 2, 3, 7, 15)] int d, [Values(1, 5, 515, (int)PatternArea.LanesCopyThreshold + 3)] int rows,
         [Values("separate", "over gradients", "over inputs")] string output, [Values(false, true)] bool streamed)
     {
-        long saved = streamed ? ForcedStreaming.Begin() : FastPath.StreamThreshold;
+        long saved = streamed ? ForcedStreamingAttribute.Begin() : FastPath.StreamThreshold;
         try
         {
             for (int seed = 0; seed < 16; seed++)
@@ -118,7 +118,7 @@ public class PackedChainTests
         }
         finally
         {
-            ForcedStreaming.End(saved);
+            ForcedStreamingAttribute.End(saved);
         }
     }
 
@@ -180,13 +180,5 @@ public class PackedChainTests
 /// <summary><see cref="PackedChainTests"/> with the 16-lane drivers (Vector512 in software where the machine lacks AVX-512).</summary>
 [TestFixture]
 [Category("Kernels")]
-public class Width512PackedChainTests : PackedChainTests
-{
-    private int saved;
-
-    [OneTimeSetUp]
-    public void Use512() => saved = ForcedWidth.Begin(512);
-
-    [OneTimeTearDown]
-    public void Restore() => ForcedWidth.End(saved);
-}
+[ForcedWidth(512)]
+public class Width512PackedChainTests : PackedChainTests;

@@ -1,3 +1,4 @@
+using NUnit.Framework.Interfaces;
 using TfFakeQuant.Kernels.Fast;
 
 namespace TfFakeQuant.Tests.Kernels;
@@ -5,40 +6,32 @@ namespace TfFakeQuant.Tests.Kernels;
 /// <summary>
 /// <see cref="FastKernelTests"/> again with <see cref="FastPath.StreamThreshold"/> at 0, so every
 /// call that writes a separate output takes the streaming paths (aligned lead elements, rotated
-/// tables and sums, non-temporal stores) that otherwise only calls of 2^22+ elements take. The
-/// results must be the same bits. (A fixture running alongside is unaffected: streaming changes
-/// no result.)
+/// tables and sums, non-temporal stores) that otherwise only calls of 3 · 2^20+ elements take.
+/// The results must be the same bits. (A fixture running alongside is unaffected: streaming
+/// changes no result.)
 /// </summary>
 [TestFixture]
 [Category("Kernels")]
-public class StreamingKernelTests : FastKernelTests
-{
-    private long saved;
-
-    [OneTimeSetUp]
-    public void StreamEverything() => saved = ForcedStreaming.Begin();
-
-    [OneTimeTearDown]
-    public void Restore() => ForcedStreaming.End(saved);
-}
+[ForcedStreaming]
+public class StreamingKernelTests : FastKernelTests;
 
 /// <summary><see cref="FlushEliminationTests"/> with every separate output streamed (see <see cref="StreamingKernelTests"/>).</summary>
 [TestFixture]
 [Category("Kernels")]
-public class StreamingFlushEliminationTests : FlushEliminationTests
+[ForcedStreaming]
+public class StreamingFlushEliminationTests : FlushEliminationTests;
+
+/// <summary>
+/// Sets <see cref="FastPath.StreamThreshold"/> to 0 around a fixture (as an attribute) or a
+/// stretch of a test (<see cref="Begin"/> / <see cref="End"/>), and puts it back.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class ForcedStreamingAttribute : Attribute, ITestAction
 {
     private long saved;
 
-    [OneTimeSetUp]
-    public void StreamEverything() => saved = ForcedStreaming.Begin();
+    public ActionTargets Targets => ActionTargets.Suite;
 
-    [OneTimeTearDown]
-    public void Restore() => ForcedStreaming.End(saved);
-}
-
-/// <summary>Sets <see cref="FastPath.StreamThreshold"/> to 0 for a fixture and puts it back.</summary>
-internal static class ForcedStreaming
-{
     public static long Begin()
     {
         long saved = FastPath.StreamThreshold;
@@ -47,4 +40,8 @@ internal static class ForcedStreaming
     }
 
     public static void End(long saved) => FastPath.StreamThreshold = saved;
+
+    public void BeforeTest(ITest test) => saved = Begin();
+
+    public void AfterTest(ITest test) => End(saved);
 }
