@@ -789,18 +789,13 @@ internal static class Driver<S, TV>
                 Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), ref Unsafe.Add(ref sumMin, j % d), ref Unsafe.Add(ref sumMax, j % d));
         }
 
-        // From here on, tile starts are entry 0 and channel `first`. Each vector's constants, one
-        // block of 4 W floats per vector of the period (nudged min, nudged max, zero-range mask,
-        // channel index as float bits), so the loop walks one reference.
+        // From here on, tile starts are entry 0 and channel `first`; the period's constants go
+        // into per-vector blocks (SetConstants), so the loop walks one reference.
         nuint first = lead % d;
         ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
         for (nuint e = 0; e < period; e++)
         {
-            ref float block = ref Unsafe.Add(ref pattern, (e / w * PatternBlock * w) + (e % w));
-            block = Unsafe.Add(ref tMin, e);
-            Unsafe.Add(ref block, w) = Unsafe.Add(ref tMax, e);
-            Unsafe.Add(ref block, 2 * w) = Unsafe.Add(ref tZr, e);
-            Unsafe.Add(ref block, 3 * w) = BitConverter.Int32BitsToSingle((int)((e + first) % d));
+            SetConstants(ref pattern, e, Unsafe.Add(ref tMin, e), Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), (e + first) % d);
         }
 
         PatternTiles<TZr, TMulti, TStream>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
@@ -863,6 +858,21 @@ internal static class Driver<S, TV>
 
             ChainPacked<TMulti>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
         }
+    }
+
+    /// <summary>
+    /// Writes entry <paramref name="e"/> of the period's constants blocks, the layout
+    /// <see cref="PatternVector"/> reads: per vector of the period, one vector each of nudged min,
+    /// nudged max, zero-range mask and channel index (as float bits).
+    /// </summary>
+    private static void SetConstants(ref float pattern, nuint e, float nudgedMin, float nudgedMax, float zeroRange, nuint channel)
+    {
+        nuint w = (nuint)S.Count;
+        ref float at = ref Unsafe.Add(ref pattern, (e / w * PatternBlock * w) + (e % w));
+        at = nudgedMin;
+        Unsafe.Add(ref at, w) = nudgedMax;
+        Unsafe.Add(ref at, 2 * w) = zeroRange;
+        Unsafe.Add(ref at, 3 * w) = BitConverter.Int32BitsToSingle((int)channel);
     }
 
     /// <summary>Vectors of constants per vector of the period: nudged min, nudged max, zero-range mask, channel.</summary>
@@ -1097,10 +1107,7 @@ internal static class Driver<S, TV>
                 float fZr = Unsafe.Add(ref table, (ChannelTable.ZeroRange * channels) + c);
                 for (nuint lane = 0; lane < w; lane++)
                 {
-                    Unsafe.Add(ref block, lane) = fMin;
-                    Unsafe.Add(ref block, w + lane) = fMax;
-                    Unsafe.Add(ref block, (2 * w) + lane) = fZr;
-                    Unsafe.Add(ref block, (3 * w) + lane) = 0f; // channel 0 of a one-channel pattern
+                    SetConstants(ref block, lane, fMin, fMax, fZr, 0); // channel 0 of a one-channel pattern
                 }
 
                 nuint runStart = ((o * channels) + c) * inner;
