@@ -24,6 +24,16 @@ internal static class Driver<S, TV>
     where S : struct, ISimd<TV>
     where TV : struct
 {
+    /// <summary>
+    /// The attributes of every driver loop: always fully optimized, and never inlined. Each loop
+    /// inlines a deep tree of small lane operations; inlined into its caller, it would spend that
+    /// caller's inlining budget, and once the budget runs out the JIT stops inlining even
+    /// <c>AggressiveInlining</c> callees — it did: the forward's per-vector <c>Quantize</c> became a
+    /// call (seven vectors through the stack) in the tier-1 code of the one driver instantiation
+    /// that the dispatcher had inlined, the common one, so a cached 4096-element forward took 4.8 µs.
+    /// </summary>
+    private const MethodImplOptions EntryPoint = MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization;
+
     /// <summary>Elements per gradient tile (buffers of this many floats live on the stack).</summary>
     public const int Tile = 2048;
 
@@ -180,7 +190,7 @@ internal static class Driver<S, TV>
     /// <c>(v·W + i) mod period</c>. The remainder (&lt; W elements) continues the same phase one
     /// lane at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void ForwardPattern<TSafe, TDivide, TZr, TStream>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, nuint lead)
         where TSafe : struct, IFlag
         where TDivide : struct, IFlag
@@ -258,7 +268,7 @@ internal static class Driver<S, TV>
     /// loaded at the channel offset of a period-<c>d</c> table), then the last <c>d mod W</c> channels
     /// one lane at a time (no overlapping vector: in place, that would re-read written outputs).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void ForwardRows<TSafe>(ref float x, ref float y, nuint row0, nuint row1, nuint d, ref float table)
         where TSafe : struct, IFlag
     {
@@ -291,7 +301,7 @@ internal static class Driver<S, TV>
     /// and run <c>q = o·C + c</c> (<c>inner</c> contiguous elements) belongs to channel <c>q mod C</c>.
     /// Lane = element of a run; the channel's constants are broadcast; scalar remainder per run.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void ForwardRuns<TSafe>(ref float x, ref float y, nuint run0, nuint run1, nuint channels, nuint inner, ref float table)
         where TSafe : struct, IFlag
     {
@@ -328,7 +338,7 @@ internal static class Driver<S, TV>
     /// Input backprop only (ArgsGradient) over <c>[start, end)</c>, constants with
     /// <paramref name="period"/> as in <see cref="ForwardPattern"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void BackpropPattern<TStream>(ref float g, ref float x, ref float bp, nuint start, nuint end, ref float table, nuint period, nuint lead)
         where TStream : struct, IFlag
     {
@@ -376,7 +386,7 @@ internal static class Driver<S, TV>
     /// through the caches) measured 0.8-1.05× of one thread: a sums-only pass alone streams g and
     /// x no faster than the whole step. See README, Performance.
     /// </remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void GradientStream<TZr, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint lead, ref float table, ref float scratch)
         where TZr : struct, IFlag
@@ -626,7 +636,7 @@ internal static class Driver<S, TV>
     /// W and for any split of channels between threads. Channels past the last whole vector
     /// (<c>d mod W</c>, only in the last part) use the one-lane instantiation of the same code.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void GradientColumns<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch)
         where TZr : struct, IFlag
@@ -767,7 +777,7 @@ internal static class Driver<S, TV>
     /// <typeparam name="TZr">Some channel is the zero-range case.</typeparam>
     /// <typeparam name="TMulti"><c>d &gt; 1</c>: the lists carry each term's channel.</typeparam>
     /// <typeparam name="TStream">Streaming stores for the backprop (aligned from the lead on).</typeparam>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void GradientPattern<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint lead, ref float table, nuint period, ref float area)
         where TZr : struct, IFlag
@@ -808,7 +818,7 @@ internal static class Driver<S, TV>
     /// in the area (<see cref="PatternArea.Constants"/>) and the pack table at <paramref name="lanes"/>
     /// (<see cref="PatternArea.LanesFor"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     private static void PatternTiles<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint first, nuint period, ref float area, ref int lanes)
         where TZr : struct, IFlag
@@ -891,39 +901,50 @@ internal static class Driver<S, TV>
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        TV gv = S.Load(ref g, i), xv = S.Load(ref x, i), nmin = S.Load(ref constants, 0), nmax = S.Load(ref constants, w);
-        TV b, below, above;
-        uint bitsB, bitsA;
-        if (TZr.Value || S.AnySmallNonZeroOrNonFinite(gv))
+        if (TZr.Value)
         {
-            b = Gradient(gv, xv, nmin, nmax, S.Load(ref constants, 2 * w), out TV termB, out TV termA);
-            below = termB;
-            above = termA;
-            bitsB = S.NonZeroBits(below);
-            bitsA = S.NonZeroBits(above);
-        }
-        else
-        {
-            // g is 0 or normal and finite: no flush acts, every term is g·1 = g or g·0 = ±0, and the
-            // compare masks mark the g·1 lanes, so packing g itself under them lists every nonzero
-            // term (plus the ±0 of zero gradients there, which the chains add in order, see ChainPacked).
-            TV one = S.Broadcast(1f);
-            b = S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one));
-            bitsB = S.MaskBits(S.LessThan(xv, nmin));
-            bitsA = S.MaskBits(S.LessThan(nmax, xv));
-            below = gv;
-            above = gv;
+            return PatternVectorExact<TMulti, TStream>(ref g, ref x, ref bp, i, ref constants, ref mask, ref area, ref lanes, nB, nA);
         }
 
-        if (TStream.Value)
+        TV gv = S.Load(ref g, i);
+        if (S.AnySmallNonZeroOrNonFinite(gv))
         {
-            S.StoreStream(b, ref bp, i);
-        }
-        else
-        {
-            S.Store(b, ref bp, i);
+            return PatternVectorRare<TMulti, TStream>(ref g, ref x, ref bp, i, ref constants, ref mask, ref area, ref lanes, nB, nA);
         }
 
+        // g is 0 or normal and finite: no flush acts, every term is g·1 = g or g·0 = ±0, and the
+        // compare masks mark the g·1 lanes, so packing g itself under them lists every nonzero
+        // term (plus the ±0 of zero gradients there, which the chains add in order, see ChainPacked).
+        TV xv = S.Load(ref x, i), nmin = S.Load(ref constants, 0), nmax = S.Load(ref constants, w);
+        TV b = S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), S.Broadcast(1f)));
+        uint bitsB = S.MaskBits(S.LessThan(xv, nmin));
+        uint bitsA = S.MaskBits(S.LessThan(nmax, xv));
+        Put<TStream>(b, ref bp, i);
+        mask = bitsB | (bitsA << 16);
+        return Pack<TMulti>(gv, gv, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref area, ref lanes, nB, nA);
+    }
+
+    /// <summary><see cref="PatternVectorExact"/> out of line: the rare vector with a tiny or non-finite gradient.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (nuint Below, nuint Above) PatternVectorRare<TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
+        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag =>
+        PatternVectorExact<TMulti, TStream>(ref g, ref x, ref bp, i, ref constants, ref mask, ref area, ref lanes, nB, nA);
+
+    /// <summary><see cref="PatternVector"/> with every flush, listing every term that is not ±0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (nuint Below, nuint Above) PatternVectorExact<TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
+        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        TV b = Gradient(S.Load(ref g, i), S.Load(ref x, i), S.Load(ref constants, 0), S.Load(ref constants, w), S.Load(ref constants, 2 * w),
+            out TV below, out TV above);
+        uint bitsB = S.NonZeroBits(below);
+        uint bitsA = S.NonZeroBits(above);
+        Put<TStream>(b, ref bp, i);
         mask = bitsB | (bitsA << 16);
         return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref area, ref lanes, nB, nA);
     }
@@ -1091,7 +1112,7 @@ internal static class Driver<S, TV>
     /// pattern gradient: its constants are broadcast into the area's period block and
     /// <see cref="PatternTiles"/> continues the channel's two sums over it (packed chains).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(EntryPoint)]
     public static void GradientRuns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
     {
