@@ -816,7 +816,10 @@ internal static class Driver<S, TV>
     /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream}"/> over <paramref name="n"/>
     /// elements whose first is channel <paramref name="first"/>, with the period's constants already
     /// in the area (<see cref="PatternArea.Constants"/>) and the pack table at <paramref name="lanes"/>
-    /// (<see cref="PatternArea.LanesFor"/>).
+    /// (<see cref="PatternArea.LanesFor"/>). Per tile: pass 1 in <see cref="PatternRun"/>, which stops
+    /// at a vector with a tiny or non-finite gradient for that vector's exact step out of line; the
+    /// tile's remainder one lane at a time; then pass 2 (<see cref="ChainPacked"/>), without its flushes
+    /// when every vector of the tile took the fast step.
     /// </summary>
     [MethodImpl(EntryPoint)]
     private static void PatternTiles<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
@@ -828,8 +831,6 @@ internal static class Driver<S, TV>
         nuint w = (nuint)S.Count;
         ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
         ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
-        ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
-        nuint step = period == w ? 0 : PatternBlock * w; // one vector per period: the block never moves
         nuint tile = period * Math.Max(1, (nuint)Tile / period);
         for (nuint k0 = 0; k0 < n; k0 += tile)
         {
@@ -837,20 +838,26 @@ internal static class Driver<S, TV>
             ref float gt = ref Unsafe.Add(ref g, k0);
             ref float xt = ref Unsafe.Add(ref x, k0);
             ref float bt = ref Unsafe.Add(ref bp, k0);
-            ref float pv = ref pattern;
             nuint i = 0, nB = 0, nA = 0;
-            for (; i + w <= len; i += w)
+            bool exact = TZr.Value;
+            while (i + w <= len)
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream>(ref gt, ref xt, ref bt, i, ref pv, ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
-                pv = ref Unsafe.Add(ref pv, step);
-                if (Unsafe.AreSame(ref pv, ref patternEnd))
+                i = period == w
+                    ? PatternRun<TZr, TMulti, TStream, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA)
+                    : PatternRun<TZr, TMulti, TStream, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA);
+                if (i + w <= len)
                 {
-                    pv = ref pattern;
+                    exact = true;
+                    (nB, nA) = PatternVectorRare<TMulti, TStream>(ref gt, ref xt, ref bt, i, ref Unsafe.Add(ref pattern, i % period * PatternBlock),
+                        ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
+                    i += w;
                 }
             }
 
             if (i < len)
             {
+                exact = true;
+                ref float pv = ref Unsafe.Add(ref pattern, i % period * PatternBlock);
                 uint m = 0;
                 for (nuint lane = 0; i + lane < len; lane++)
                 {
@@ -866,8 +873,122 @@ internal static class Driver<S, TV>
                 Unsafe.Add(ref masks, i / w) = m;
             }
 
-            ChainPacked<TMulti>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
+            if (exact)
+            {
+                ChainPacked<TMulti, Yes>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
+            }
+            else
+            {
+                ChainPacked<TMulti, No>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
+            }
         }
+    }
+
+    /// <summary>
+    /// Pass 1 of a tile from vector offset <paramref name="i"/> on, up to the end of its whole
+    /// vectors or the first vector with a tiny or non-finite gradient (never under
+    /// <typeparamref name="TZr"/>, which takes the exact step throughout): returns where it stopped
+    /// and advances the list lengths. A loop of its own with no call in it, so the JIT keeps its
+    /// state in registers (with the rare step's call inside, it spilled and reloaded several values
+    /// per vector). With <typeparamref name="TUniform"/> (period = W) the constants are one block,
+    /// loaded once.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    private static nuint PatternRun<TZr, TMulti, TStream, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len, ref float pattern, nuint period,
+        ref float area, ref int lanes, ref nuint listB, ref nuint listA)
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+        where TUniform : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        nuint nB = listB, nA = listA;
+        ref uint mv = ref Unsafe.Add(ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks)), i / w);
+        ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
+        ref float pv = ref Unsafe.Add(ref pattern, TUniform.Value ? 0 : i % period * PatternBlock);
+        TV uMin = S.Load(ref pattern, 0), uMax = S.Load(ref pattern, w), uChannel = TMulti.Value ? S.Load(ref pattern, 3 * w) : default;
+        for (; i + w <= len; i += w)
+        {
+            TV gv = S.Load(ref gt, i);
+            if (!TZr.Value && S.AnySmallNonZeroOrNonFinite(gv))
+            {
+                break;
+            }
+
+            if (TUniform.Value)
+            {
+                (nB, nA) = PatternVector<TZr, TMulti, TStream>(gv, ref xt, ref bt, i, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
+            }
+            else
+            {
+                (nB, nA) = PatternVector<TZr, TMulti, TStream>(gv, ref xt, ref bt, i, S.Load(ref pv, 0), S.Load(ref pv, w),
+                    TMulti.Value ? S.Load(ref pv, 3 * w) : default, ref pv, ref mv, ref area, ref lanes, nB, nA);
+                pv = ref Unsafe.Add(ref pv, PatternBlock * w);
+                if (Unsafe.AreSame(ref pv, ref patternEnd))
+                {
+                    pv = ref pattern;
+                }
+            }
+
+            mv = ref Unsafe.Add(ref mv, 1);
+        }
+
+        listB = nB;
+        listA = nA;
+        return i;
+    }
+
+    /// <summary>
+    /// Pass 1 for the vector at tile offset <paramref name="i"/> with gradient <paramref name="gv"/>,
+    /// nudged bounds <paramref name="nmin"/>/<paramref name="nmax"/> and channel indices
+    /// <paramref name="channels"/> (its constants block at <paramref name="constants"/>, for the
+    /// zero-range mask): writes the backprop and the vector's lane mask, appends the terms to the
+    /// lists and returns their new lengths. <typeparamref name="TExact"/>: every flush, listing every
+    /// term that is not ±0; otherwise the caller has checked that g is 0 or normal and finite, so no
+    /// flush acts, every term is g·1 = g or g·0 = ±0, and the compare masks mark the g·1 lanes:
+    /// packing g itself under them lists every nonzero term (plus the ±0 of zero gradients there,
+    /// which the chains add in order, see <see cref="ChainPacked"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (nuint Below, nuint Above) PatternVector<TExact, TMulti, TStream>(TV gv, ref float x, ref float bp, nuint i, TV nmin, TV nmax, TV channels,
+        ref float constants, ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+        where TExact : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        TV xv = S.Load(ref x, i);
+        TV b, below, above;
+        uint bitsB, bitsA;
+        if (TExact.Value)
+        {
+            b = Gradient(gv, xv, nmin, nmax, S.Load(ref constants, 2 * (nuint)S.Count), out below, out above);
+            bitsB = S.NonZeroBits(below);
+            bitsA = S.NonZeroBits(above);
+        }
+        else
+        {
+            b = S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), S.Broadcast(1f)));
+            bitsB = S.MaskBits(S.LessThan(xv, nmin));
+            bitsA = S.MaskBits(S.LessThan(nmax, xv));
+            below = gv;
+            above = gv;
+        }
+
+        Put<TStream>(b, ref bp, i);
+        mask = bitsB | (bitsA << 16);
+        return Pack<TMulti>(below, above, channels, bitsB, bitsA, ref area, ref lanes, nB, nA);
+    }
+
+    /// <summary><see cref="PatternVector"/>'s exact step for the rare vector with a tiny or non-finite gradient, out of line.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (nuint Below, nuint Above) PatternVectorRare<TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
+        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        return PatternVector<Yes, TMulti, TStream>(S.Load(ref g, i), ref x, ref bp, i, S.Load(ref constants, 0), S.Load(ref constants, w),
+            TMulti.Value ? S.Load(ref constants, 3 * w) : default, ref constants, ref mask, ref area, ref lanes, nB, nA);
     }
 
     /// <summary>
@@ -887,67 +1008,6 @@ internal static class Driver<S, TV>
 
     /// <summary>Vectors of constants per vector of the period: nudged min, nudged max, zero-range mask, channel.</summary>
     private const int PatternBlock = 4;
-
-    /// <summary>
-    /// Pass 1 of <see cref="GradientPattern{TZr, TMulti, TStream}"/> for the vector at tile offset
-    /// <paramref name="i"/> (its constants block at <paramref name="constants"/>): writes the
-    /// backprop and the vector's lane mask, appends the terms to the lists and returns their new lengths.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (nuint Below, nuint Above) PatternVector<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
-        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
-        where TZr : struct, IFlag
-        where TMulti : struct, IFlag
-        where TStream : struct, IFlag
-    {
-        nuint w = (nuint)S.Count;
-        if (TZr.Value)
-        {
-            return PatternVectorExact<TMulti, TStream>(ref g, ref x, ref bp, i, ref constants, ref mask, ref area, ref lanes, nB, nA);
-        }
-
-        TV gv = S.Load(ref g, i);
-        if (S.AnySmallNonZeroOrNonFinite(gv))
-        {
-            return PatternVectorRare<TMulti, TStream>(ref g, ref x, ref bp, i, ref constants, ref mask, ref area, ref lanes, nB, nA);
-        }
-
-        // g is 0 or normal and finite: no flush acts, every term is g·1 = g or g·0 = ±0, and the
-        // compare masks mark the g·1 lanes, so packing g itself under them lists every nonzero
-        // term (plus the ±0 of zero gradients there, which the chains add in order, see ChainPacked).
-        TV xv = S.Load(ref x, i), nmin = S.Load(ref constants, 0), nmax = S.Load(ref constants, w);
-        TV b = S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), S.Broadcast(1f)));
-        uint bitsB = S.MaskBits(S.LessThan(xv, nmin));
-        uint bitsA = S.MaskBits(S.LessThan(nmax, xv));
-        Put<TStream>(b, ref bp, i);
-        mask = bitsB | (bitsA << 16);
-        return Pack<TMulti>(gv, gv, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref area, ref lanes, nB, nA);
-    }
-
-    /// <summary><see cref="PatternVectorExact"/> out of line: the rare vector with a tiny or non-finite gradient.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static (nuint Below, nuint Above) PatternVectorRare<TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
-        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
-        where TMulti : struct, IFlag
-        where TStream : struct, IFlag =>
-        PatternVectorExact<TMulti, TStream>(ref g, ref x, ref bp, i, ref constants, ref mask, ref area, ref lanes, nB, nA);
-
-    /// <summary><see cref="PatternVector"/> with every flush, listing every term that is not ±0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (nuint Below, nuint Above) PatternVectorExact<TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
-        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
-        where TMulti : struct, IFlag
-        where TStream : struct, IFlag
-    {
-        nuint w = (nuint)S.Count;
-        TV b = Gradient(S.Load(ref g, i), S.Load(ref x, i), S.Load(ref constants, 0), S.Load(ref constants, w), S.Load(ref constants, 2 * w),
-            out TV below, out TV above);
-        uint bitsB = S.NonZeroBits(below);
-        uint bitsA = S.NonZeroBits(above);
-        Put<TStream>(b, ref bp, i);
-        mask = bitsB | (bitsA << 16);
-        return Pack<TMulti>(below, above, TMulti.Value ? S.Load(ref constants, 3 * w) : default, bitsB, bitsA, ref area, ref lanes, nB, nA);
-    }
 
     /// <summary>
     /// Appends the lanes <paramref name="bitsB"/> of <paramref name="below"/> to the below list and
@@ -980,11 +1040,15 @@ internal static class Driver<S, TV>
     /// (-0 + +0 = +0, which the packed chain skips), after which the packed chain holds -0 and the
     /// full one +0 until a nonzero term makes them equal again (a listed ±0 term keeps that pair:
     /// -0 + t and +0 + t are -0, +0 or both +0). So a packed sum ending at +0 is the full chain's,
-    /// and one ending at -0 is rebuilt (<c>ChainRebuilt</c>).
+    /// and one ending at -0 is rebuilt (<c>ChainRebuilt</c>). Without <typeparamref name="TFlush"/>
+    /// (a tile whose every vector took the fast step) the flushes are left out: each listed term is
+    /// then a gradient that is 0 or normal with <c>|g| ≥ 2^-102</c>, and each sum enters the tile
+    /// flushed, so by <see cref="GradientStep{TZr}"/>'s argument no sum becomes a nonzero subnormal.
     /// </summary>
-    private static void ChainPacked<TMulti>(ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint vectors, nuint nB, nuint nA,
+    private static void ChainPacked<TMulti, TFlush>(ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint vectors, nuint nB, nuint nA,
         ref float area, ref float bt)
         where TMulti : struct, IFlag
+        where TFlush : struct, IFlag
     {
         ref float termsB = ref Unsafe.Add(ref area, PatternArea.TermsBelow);
         ref float termsA = ref Unsafe.Add(ref area, PatternArea.TermsAbove);
@@ -997,18 +1061,18 @@ internal static class Driver<S, TV>
             nuint t = 0;
             for (; t < both; t++)
             {
-                sB = Subnormals.Flush(sB + Unsafe.Add(ref termsB, t));
-                sA = Subnormals.Flush(sA + Unsafe.Add(ref termsA, t));
+                sB = FlushIf<TFlush>(sB + Unsafe.Add(ref termsB, t));
+                sA = FlushIf<TFlush>(sA + Unsafe.Add(ref termsA, t));
             }
 
             for (nuint u = t; u < nB; u++)
             {
-                sB = Subnormals.Flush(sB + Unsafe.Add(ref termsB, u));
+                sB = FlushIf<TFlush>(sB + Unsafe.Add(ref termsB, u));
             }
 
             for (nuint u = t; u < nA; u++)
             {
-                sA = Subnormals.Flush(sA + Unsafe.Add(ref termsA, u));
+                sA = FlushIf<TFlush>(sA + Unsafe.Add(ref termsA, u));
             }
 
             sumMin = IsNegativeZero(sB) ? ChainRebuilt(startB, 0, 1, 0, len, vectors, 0, ref termsB, ref masks, ref bt, ref scratch) : sB;
@@ -1029,20 +1093,20 @@ internal static class Driver<S, TV>
         for (; i < both; i++)
         {
             nint cB = Unsafe.Add(ref channelB, i), cA = Unsafe.Add(ref channelA, i);
-            Unsafe.Add(ref sumMin, cB) = Subnormals.Flush(Unsafe.Add(ref sumMin, cB) + Unsafe.Add(ref termsB, i));
-            Unsafe.Add(ref sumMax, cA) = Subnormals.Flush(Unsafe.Add(ref sumMax, cA) + Unsafe.Add(ref termsA, i));
+            Unsafe.Add(ref sumMin, cB) = FlushIf<TFlush>(Unsafe.Add(ref sumMin, cB) + Unsafe.Add(ref termsB, i));
+            Unsafe.Add(ref sumMax, cA) = FlushIf<TFlush>(Unsafe.Add(ref sumMax, cA) + Unsafe.Add(ref termsA, i));
         }
 
         for (nuint u = i; u < nB; u++)
         {
             nint c = Unsafe.Add(ref channelB, u);
-            Unsafe.Add(ref sumMin, c) = Subnormals.Flush(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref termsB, u));
+            Unsafe.Add(ref sumMin, c) = FlushIf<TFlush>(Unsafe.Add(ref sumMin, c) + Unsafe.Add(ref termsB, u));
         }
 
         for (nuint u = i; u < nA; u++)
         {
             nint c = Unsafe.Add(ref channelA, u);
-            Unsafe.Add(ref sumMax, c) = Subnormals.Flush(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref termsA, u));
+            Unsafe.Add(ref sumMax, c) = FlushIf<TFlush>(Unsafe.Add(ref sumMax, c) + Unsafe.Add(ref termsA, u));
         }
 
         for (nuint c = 0; c < d; c++)
@@ -1103,6 +1167,11 @@ internal static class Driver<S, TV>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsNegativeZero(float v) => BitConverter.SingleToInt32Bits(v) == int.MinValue;
+
+    /// <summary><see cref="Subnormals.Flush"/> under <typeparamref name="TFlush"/>; the value itself where the caller has shown the flush idle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float FlushIf<TFlush>(float v)
+        where TFlush : struct, IFlag => TFlush.Value ? Subnormals.Flush(v) : v;
 
     /// <summary>
     /// Per-channel gradient with the channel on an inner axis (<c>[outer, C, inner]</c>), channels
