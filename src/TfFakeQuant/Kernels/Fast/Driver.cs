@@ -411,12 +411,8 @@ internal static class Driver<S, TV>
             Unsafe.Add(ref aMax, j) = Unsafe.Add(ref sumMax, c);
         }
 
-        nuint k = 0;
-        nuint head = Math.Min(lead, n);
-        for (nuint j = d - lead; k < head; j++, k++)
-        {
-            Driver<SimdScalar, float>.GradientSlots<TZr, No>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-        }
+        nuint k = Math.Min(lead, n);
+        Driver<SimdScalar, float>.GradientSlotsScalar<TZr>(ref g, ref x, ref bp, 0, k, d - lead, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
 
         // Blocks of whole cycles (about 16K elements: 64 KiB of each operand) between handoffs.
         nuint blockCycles = Math.Max(1, (nuint)16384 / d);
@@ -501,10 +497,7 @@ internal static class Driver<S, TV>
             }
         }
 
-        for (; k < n; k++, p++)
-        {
-            Driver<SimdScalar, float>.GradientSlots<TZr, No>(ref g, ref x, ref bp, k, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-        }
+        Driver<SimdScalar, float>.GradientSlotsScalar<TZr>(ref g, ref x, ref bp, k, n, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
 
         for (nuint j = 0; j < d; j++)
         {
@@ -604,6 +597,23 @@ internal static class Driver<S, TV>
         S.Store(s0Max, ref aMax, j);
         S.Store(s1Min, ref aMin, j + w);
         S.Store(s1Max, ref aMax, j + w);
+    }
+
+    /// <summary>
+    /// Elements <paramref name="k0"/> .. k1 - 1 of <see cref="GradientStream"/> through slots
+    /// <paramref name="j0"/>, j0 + 1, …, one lane at a time (the one-lane instantiation: its lead
+    /// and tail). Out of line, with an inlining budget of its own: inside the stream driver the
+    /// JIT had run out of budget and left these lane operations as calls.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    private static void GradientSlotsScalar<TZr>(ref float g, ref float x, ref float bp, nuint k0, nuint k1, nuint j0,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
+        where TZr : struct, IFlag
+    {
+        for (nuint k = k0, j = j0; k < k1; k++, j++)
+        {
+            GradientSlots<TZr, No>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+        }
     }
 
     /// <summary>
