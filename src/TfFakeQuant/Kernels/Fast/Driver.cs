@@ -916,7 +916,8 @@ internal static class Driver<S, TV>
         ref uint mv = ref Unsafe.Add(ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks)), i / w);
         ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
         ref float pv = ref Unsafe.Add(ref pattern, TUniform.Value ? 0 : i % period * PatternBlock);
-        TV uMin = S.Load(ref pattern, 0), uMax = S.Load(ref pattern, w), uChannel = TMulti.Value ? S.Load(ref pattern, 3 * w) : default;
+        TV uMin = TUniform.Value ? S.Load(ref pattern, 0) : default, uMax = TUniform.Value ? S.Load(ref pattern, w) : default;
+        TV uChannel = TUniform.Value && TMulti.Value ? S.Load(ref pattern, 3 * w) : default;
         for (; i + w <= len; i += w)
         {
             TV gv = S.Load(ref gt, i);
