@@ -27,6 +27,13 @@ public static class QuickMode
             TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold = long.Parse(args[threshold + 1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        int sweep = Array.IndexOf(args, "--sweep");
+        if (sweep >= 0)
+        {
+            return Sweep(args[sweep + 1], args[(sweep + 2)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(long.Parse).ToArray(),
+                Array.IndexOf(args, "--shape") is int s and >= 0 ? args[(s + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All);
+        }
+
         int only = Array.IndexOf(args, "--shape");
         foreach (string shape in only >= 0 ? args[(only + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All)
         {
@@ -87,6 +94,51 @@ public static class QuickMode
         json.Append("]}");
         Console.WriteLine(FormattableString.Invariant($"total {total.Elapsed.TotalSeconds:F1} s"));
         Console.WriteLine(json.ToString());
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--sweep SETTING V1 V2 …</c>: the one-thread gradient of each shape with a tuning setting
+    /// (<c>stream-threshold</c>) at each value, the values interleaved
+    /// round by round in one process (best of 40 rounds each), so that a neighbour's burst hits
+    /// all of them alike — on a shared machine, comparing two builds in turn cannot resolve a
+    /// difference of 10 %. Prints one line per shape: time and ratio to the yardstick per value.
+    /// </summary>
+    private static int Sweep(string setting, long[] values, string[] shapes)
+    {
+        Action<long> set = setting switch
+        {
+            "stream-threshold" => v => TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold = v,
+            _ => throw new ArgumentException($"Unknown setting '{setting}' (stream-threshold).", nameof(setting)),
+        };
+        long streamDefault = TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold;
+        FakeQuant.MaxDegreeOfParallelism = 1;
+        foreach (string shape in shapes)
+        {
+            var data = new Shapes.Data(shape);
+            GC.Collect();
+            int reps = (int)Math.Max(1, (1 << 22) / data.X.Length);
+            var best = new double[values.Length];
+            Array.Fill(best, double.MaxValue);
+            double yard = double.MaxValue;
+            for (int r = 0; r < 40; r++)
+            {
+                for (int v = 0; v < values.Length; v++)
+                {
+                    set(values[v]);
+                    data.Gradient();
+                    best[v] = Math.Min(best[v], Time(data.Gradient, reps));
+                }
+
+                yard = Math.Min(yard, Time(data.Yardstick, reps));
+            }
+
+            Console.WriteLine(FormattableString.Invariant($"{shape,-12} grad {setting}:") + string.Concat(values.Select((v, i) =>
+                FormattableString.Invariant($"  {v} → {best[i] * 1e6:F1} us ({yard / best[i]:F2})"))));
+        }
+
+        TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold = streamDefault;
+        FakeQuant.MaxDegreeOfParallelism = Environment.ProcessorCount;
         return 0;
     }
 

@@ -428,8 +428,6 @@ internal static class Driver<S, TV>
                 for (; k + (2 * w) <= end; k += 2 * w)
                 {
                     // Two rows per iteration (in order: the chain is one slot): one test for both.
-                    Prefetch(ref g, k + PrefetchDistance);
-                    Prefetch(ref x, k + PrefetchDistance);
                     TV g0 = S.Load(ref g, k), x0 = S.Load(ref x, k), g1 = S.Load(ref g, k + w), x1 = S.Load(ref x, k + w);
                     TV b0, b1;
                     if (TZr.Value || S.AnySmallNonZero(g0, g1))
@@ -507,27 +505,8 @@ internal static class Driver<S, TV>
         }
     }
 
-    /// <summary>
-    /// Elements ahead (2 KiB) that the gradient stream prefetches g and x, into L2 (prefetcht1:
-    /// L1 keeps the slot tables and sums, up to 20 KiB at d = 1000): the loop body is long enough
-    /// that the out-of-order window alone keeps few loads in flight. Measured (quick mode, three
-    /// runs): ~0.05-0.1 of the yardstick better than none at 512; flat or worse at 256, 1024,
-    /// 2048; into L2 slightly better than into L1 for d = 512 and 1000, equal at d = 64.
-    /// </summary>
-    private const nuint PrefetchDistance = 512;
-
     /// <summary>Largest d for which <see cref="GradientStream"/> walks two rows at a time.</summary>
     private const nuint TwoRowLimit = 256;
-
-    /// <summary>A hint to bring the line holding <c>p[index]</c> into L2 (never faults, even past the end).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Prefetch(ref float p, nuint index)
-    {
-        if (Sse.IsSupported)
-        {
-            Sse.Prefetch1(Unsafe.AsPointer(ref Unsafe.Add(ref p, index)));
-        }
-    }
 
     /// <summary>The channel of slot <paramref name="j"/> of a stream rotated by <paramref name="lead"/>: <c>(j + lead) mod d</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -553,10 +532,6 @@ internal static class Driver<S, TV>
             return;
         }
 
-        Prefetch(ref g, k + PrefetchDistance);
-        Prefetch(ref x, k + PrefetchDistance);
-        Prefetch(ref g, k + d + PrefetchDistance);
-        Prefetch(ref x, k + d + PrefetchDistance);
         TV nmin = S.Load(ref rMin, j), nmax = S.Load(ref rMax, j), sMin = S.Load(ref aMin, j), sMax = S.Load(ref aMax, j);
         TV b0 = GradientStepFast(g0, S.Load(ref x, k), nmin, nmax, ref sMin, ref sMax);
         TV b1 = GradientStepFast(g1, S.Load(ref x, k + d), nmin, nmax, ref sMin, ref sMax);
@@ -586,8 +561,6 @@ internal static class Driver<S, TV>
             return;
         }
 
-        Prefetch(ref g, k + PrefetchDistance);
-        Prefetch(ref x, k + PrefetchDistance);
         TV s0Min = S.Load(ref aMin, j), s0Max = S.Load(ref aMax, j), s1Min = S.Load(ref aMin, j + w), s1Max = S.Load(ref aMax, j + w);
         TV b0 = GradientStepFast(g0, S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j), ref s0Min, ref s0Max);
         TV b1 = GradientStepFast(g1, S.Load(ref x, k + w), S.Load(ref rMin, j + w), S.Load(ref rMax, j + w), ref s1Min, ref s1Max);
@@ -626,8 +599,6 @@ internal static class Driver<S, TV>
         where TZr : struct, IFlag
         where TStream : struct, IFlag
     {
-        Prefetch(ref g, k + PrefetchDistance);
-        Prefetch(ref x, k + PrefetchDistance);
         TV sMin = S.Load(ref aMin, j), sMax = S.Load(ref aMax, j);
         TV b = GradientStep<TZr>(S.Load(ref g, k), S.Load(ref x, k), S.Load(ref rMin, j), S.Load(ref rMax, j),
             TZr.Value ? S.Load(ref rZr, j) : default, ref sMin, ref sMax);
