@@ -48,12 +48,14 @@ internal static class ChannelTable
         float allOnes = BitConverter.Int32BitsToSingle(-1);
         bool safe = true;
         anyZeroRange = false;
+        int shift = rotate % channels; // once: two integer divisions per channel took ~5 ns of its ~12
         for (int c = 0; c < channels; c++)
         {
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
             safe &= IsSafeForward(q);
             anyZeroRange |= q.IsZeroRange;
-            for (int k = (((c - rotate) % channels) + channels) % channels; k < period; k += channels)
+            int first = c - shift;
+            for (int k = first < 0 ? first + channels : first; k < period; k += channels)
             {
                 Set(table, period, k, q, allOnes, dazBounds);
             }
@@ -96,8 +98,14 @@ internal static class ChannelTable
     public static (float Lower, float Upper) AdjustForDaz(float nudgedMin, float nudgedMax) =>
         (nudgedMin == 0f ? -LargestSubnormal : nudgedMin, nudgedMax == 0f ? LargestSubnormal : nudgedMax);
 
-    /// <summary>2^-126 - 2^-149, the largest subnormal float.</summary>
-    private static readonly float LargestSubnormal = BitConverter.Int32BitsToSingle(0x007FFFFF);
+    /// <summary>
+    /// 2^-126 - 2^-149, the largest subnormal float (bits 0x007FFFFF). A literal, not a static
+    /// field: the field made this class need initializing, and <c>Fill</c>, compiled fully
+    /// optimized on its first call (a loop and a stackalloc), then called <see cref="AdjustForDaz"/>
+    /// instead of inlining it — a 1000-channel gradient table took 33 µs against 15 µs for the
+    /// forward's.
+    /// </summary>
+    internal const float LargestSubnormal = 1.1754942E-38f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Set(Span<float> table, int period, int k, in QuantRange q, float allOnes, bool dazBounds)
