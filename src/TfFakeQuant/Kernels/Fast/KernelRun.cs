@@ -294,8 +294,19 @@ internal unsafe struct KernelRun
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
-        where TStream : struct, IFlag =>
-        Driver<S, TV>.GradientStream<TZr, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+        where TStream : struct, IFlag
+    {
+        // Prefetch only beyond the L3 (the streaming threshold, whether or not this call streams: in
+        // place it does not); on cache-resident data a prefetch only costs instructions.
+        if ((long)Elements >= FastPath.StreamThreshold)
+        {
+            Driver<S, TV>.GradientStream<TZr, TStream, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+        }
+        else
+        {
+            Driver<S, TV>.GradientStream<TZr, TStream, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
+        }
+    }
 
     private readonly void GradientPattern<S, TV, TZr>(float* area)
         where S : struct, ISimd<TV>
