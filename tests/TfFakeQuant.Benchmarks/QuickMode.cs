@@ -99,10 +99,12 @@ public static class QuickMode
 
     /// <summary>
     /// <c>--sweep SETTING V1 V2 …</c>: the one-thread gradient of each shape with a tuning setting
-    /// (<c>stream-threshold</c>) at each value, the values interleaved
-    /// round by round in one process (best of 40 rounds each), so that a neighbour's burst hits
-    /// all of them alike — on a shared machine, comparing two builds in turn cannot resolve a
-    /// difference of 10 %. Prints one line per shape: time and ratio to the yardstick per value.
+    /// (<c>stream-threshold</c>) at each value, the values interleaved round by round in one
+    /// process (best of 40 rounds each), so that a neighbour's burst hits all of them alike; on
+    /// this shared machine, runs of two builds in turn rarely resolve 10 % on cached shapes.
+    /// Memory-bound results still need alternating processes as a check: interleaved, two
+    /// prefetch settings once measured alike where alternating builds showed a steady 0.1 of the
+    /// yardstick between them. Prints one line per shape: time and ratio per value.
     /// </summary>
     private static int Sweep(string setting, long[] values, string[] shapes)
     {
