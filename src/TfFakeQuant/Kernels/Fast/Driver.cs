@@ -865,7 +865,7 @@ internal static class Driver<S, TV>
                 if (i + w <= len)
                 {
                     exact = true;
-                    (nB, nA) = PatternVectorRare<TMulti, TStream>(ref gt, ref xt, ref bt, i, ref Unsafe.Add(ref pattern, i % period * PatternBlock),
+                    (nB, nA) = PatternVectorRare<TMulti, TStream>(ref gt, ref xt, ref bt, i, ref BlockAt(ref pattern, i, period),
                         ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
                     i += w;
                 }
@@ -874,7 +874,7 @@ internal static class Driver<S, TV>
             if (i < len)
             {
                 exact = true;
-                ref float pv = ref Unsafe.Add(ref pattern, i % period * PatternBlock);
+                ref float pv = ref BlockAt(ref pattern, i, period);
                 uint m = 0;
                 for (nuint lane = 0; i + lane < len; lane++)
                 {
@@ -922,7 +922,7 @@ internal static class Driver<S, TV>
         nuint nB = listB, nA = listA;
         ref uint mv = ref Unsafe.Add(ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks)), i / w);
         ref float patternEnd = ref Unsafe.Add(ref pattern, PatternBlock * period);
-        ref float pv = ref Unsafe.Add(ref pattern, TUniform.Value ? 0 : i % period * PatternBlock);
+        ref float pv = ref BlockAt(ref pattern, i, period);
         TV uMin = TUniform.Value ? S.Load(ref pattern, 0) : default, uMax = TUniform.Value ? S.Load(ref pattern, w) : default;
         TV uChannel = TUniform.Value && TMulti.Value ? S.Load(ref pattern, 3 * w) : default;
         for (; i + w <= len; i += w)
@@ -1026,6 +1026,13 @@ internal static class Driver<S, TV>
 
     /// <summary>Vectors of constants per vector of the period: nudged min, nudged max, zero-range mask, channel.</summary>
     private const int PatternBlock = 4;
+
+    /// <summary>
+    /// The constants block (<see cref="SetConstants"/>'s layout) of the vector at tile offset
+    /// <paramref name="i"/>, a multiple of W: tiles start at entry 0, so it is entry <c>i mod period</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float BlockAt(ref float pattern, nuint i, nuint period) => ref Unsafe.Add(ref pattern, i % period * PatternBlock);
 
     /// <summary>
     /// Appends the lanes <paramref name="bitsB"/> of <paramref name="below"/> to the below list and
