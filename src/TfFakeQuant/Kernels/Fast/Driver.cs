@@ -777,14 +777,16 @@ internal static class Driver<S, TV>
     /// (lane = element, constants from the period table): it writes the input backprop and
     /// left-packs, for each sum, the terms that can be nonzero into that sum's list in element
     /// order (with their channel indices when d &gt; 1), one permute and one store per vector
-    /// (<see cref="ISimd{TV}.Compress"/>); per vector it keeps the bit mask of the packed lanes
-    /// (below in bits 0..15, above in 16..31). Pass 2 continues each channel's scalar chain
+    /// (<see cref="ISimd{TV}.Compress"/>). Pass 2 continues each channel's scalar chain
     /// <c>s = flush(s + term)</c> over the lists (<c>ChainPacked</c> shows why leaving out the ±0
-    /// terms is exact, and rebuilds the one case where it is not). The sums cannot be split
+    /// terms is exact, and redoes the one case where it is not: <c>ChainFull</c>). The sums cannot be split
     /// across lanes without reordering them, hence the scalar chains; in QAT data only a few
     /// percent of the elements lie outside the range, so the lists are short. In place is safe:
-    /// pass 1 reads each element before writing it, pass 2 reads the lists (and, to rebuild, the
-    /// backprop just written). The remainder of a tile (&lt; W elements) runs the same element
+    /// pass 1 reads each element before writing it, pass 2 reads the lists; to redo a chain it
+    /// needs the lanes each vector listed, so in place (<typeparamref name="TInPlace"/>) pass 1
+    /// keeps each vector's lane mask (below in bits 0..15, above in 16..31) and otherwise, the
+    /// gradients and inputs being intact, the chain is recomputed from them (keeping the masks
+    /// cost the loop a store and a spilled pointer per vector). The remainder of a tile (&lt; W elements) runs the same element
     /// function one lane at a time. With <typeparamref name="TStream"/> the backprop is stored
     /// non-temporally: the first <paramref name="lead"/> (&lt; W) elements go one at a time so the
     /// vectors are aligned, and the table is rotated by the lead (as the forward pattern's). The
@@ -794,12 +796,14 @@ internal static class Driver<S, TV>
     /// <typeparam name="TZr">Some channel is the zero-range case.</typeparam>
     /// <typeparam name="TMulti"><c>d &gt; 1</c>: the lists carry each term's channel.</typeparam>
     /// <typeparam name="TStream">Streaming stores for the backprop (aligned from the lead on).</typeparam>
+    /// <typeparam name="TInPlace">The backprop overwrites the gradients or the inputs (see <see cref="PatternTiles"/>).</typeparam>
     [MethodImpl(EntryPoint)]
-    public static void GradientPattern<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static void GradientPattern<TZr, TMulti, TStream, TInPlace>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint lead, ref float table, nuint period, ref float area)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
+        where TInPlace : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref int lanes = ref PatternArea.LanesFor(n, ref area);
@@ -825,12 +829,12 @@ internal static class Driver<S, TV>
             SetConstants(ref pattern, e, Unsafe.Add(ref tMin, e), Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), (e + first) % d);
         }
 
-        PatternTiles<TZr, TMulti, TStream>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
+        PatternTiles<TZr, TMulti, TStream, TInPlace>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
             n - head, d, first, period, ref area, ref lanes);
     }
 
     /// <summary>
-    /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream}"/> over <paramref name="n"/>
+    /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream, TInPlace}"/> over <paramref name="n"/>
     /// elements whose first is channel <paramref name="first"/>, with the period's constants already
     /// in the area (<see cref="PatternArea.Constants"/>) and the pack table at <paramref name="lanes"/>
     /// (<see cref="PatternArea.LanesFor"/>). Per tile: pass 1 in <see cref="PatternRun"/>, which stops
@@ -839,11 +843,12 @@ internal static class Driver<S, TV>
     /// when every vector of the tile took the fast step.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static void PatternTiles<TZr, TMulti, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    private static void PatternTiles<TZr, TMulti, TStream, TInPlace>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint first, nuint period, ref float area, ref int lanes)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
+        where TInPlace : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
@@ -860,12 +865,12 @@ internal static class Driver<S, TV>
             while (i + w <= len)
             {
                 i = period == w
-                    ? PatternRun<TZr, TMulti, TStream, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA)
-                    : PatternRun<TZr, TMulti, TStream, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA);
+                    ? PatternRun<TZr, TMulti, TStream, TInPlace, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA)
+                    : PatternRun<TZr, TMulti, TStream, TInPlace, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA);
                 if (i + w <= len)
                 {
                     exact = true;
-                    (nB, nA) = PatternVectorRare<TMulti, TStream>(ref gt, ref xt, ref bt, i, ref BlockAt(ref pattern, i, period),
+                    (nB, nA) = PatternVectorRare<TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, i, ref BlockAt(ref pattern, i, period),
                         ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
                     i += w;
                 }
@@ -887,16 +892,19 @@ internal static class Driver<S, TV>
                     (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, Unsafe.Add(ref p, 3 * w), bitB, bitA, ref area, ref lanes, nB, nA);
                 }
 
-                Unsafe.Add(ref masks, i / w) = m;
+                if (TInPlace.Value)
+                {
+                    Unsafe.Add(ref masks, i / w) = m;
+                }
             }
 
             if (exact)
             {
-                ChainPacked<TMulti, Yes>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
+                ChainPacked<TMulti, Yes, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
             }
             else
             {
-                ChainPacked<TMulti, No>(ref sumMin, ref sumMax, d, first, len, (len + w - 1) / w, nB, nA, ref area, ref bt);
+                ChainPacked<TMulti, No, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
             }
         }
     }
@@ -911,11 +919,12 @@ internal static class Driver<S, TV>
     /// loaded once.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static nuint PatternRun<TZr, TMulti, TStream, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len, ref float pattern, nuint period,
-        ref float area, ref int lanes, ref nuint listB, ref nuint listA)
+    private static nuint PatternRun<TZr, TMulti, TStream, TInPlace, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len, ref float pattern,
+        nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
+        where TInPlace : struct, IFlag
         where TUniform : struct, IFlag
     {
         nuint w = (nuint)S.Count;
@@ -935,11 +944,11 @@ internal static class Driver<S, TV>
 
             if (TUniform.Value)
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream>(gv, ref xt, ref bt, i, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
+                (nB, nA) = PatternVector<TZr, TMulti, TStream, TInPlace>(gv, ref xt, ref bt, i, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
             }
             else
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream>(gv, ref xt, ref bt, i, S.Load(ref pv, 0), S.Load(ref pv, w),
+                (nB, nA) = PatternVector<TZr, TMulti, TStream, TInPlace>(gv, ref xt, ref bt, i, S.Load(ref pv, 0), S.Load(ref pv, w),
                     TMulti.Value ? S.Load(ref pv, 3 * w) : default, ref pv, ref mv, ref area, ref lanes, nB, nA);
                 pv = ref Unsafe.Add(ref pv, PatternBlock * w);
                 if (Unsafe.AreSame(ref pv, ref patternEnd))
@@ -948,7 +957,10 @@ internal static class Driver<S, TV>
                 }
             }
 
-            mv = ref Unsafe.Add(ref mv, 1);
+            if (TInPlace.Value)
+            {
+                mv = ref Unsafe.Add(ref mv, 1);
+            }
         }
 
         listB = nB;
@@ -960,7 +972,7 @@ internal static class Driver<S, TV>
     /// Pass 1 for the vector at tile offset <paramref name="i"/> with gradient <paramref name="gv"/>,
     /// nudged bounds <paramref name="nmin"/>/<paramref name="nmax"/> and channel indices
     /// <paramref name="channels"/> (its constants block at <paramref name="constants"/>, for the
-    /// zero-range mask): writes the backprop and the vector's lane mask, appends the terms to the
+    /// zero-range mask): writes the backprop and (in place) the vector's lane mask, appends the terms to the
     /// lists and returns their new lengths. <typeparamref name="TExact"/>: every flush, listing every
     /// term that is not ±0; otherwise the caller has checked that g is 0 or normal and finite, so no
     /// flush acts, every term is g·1 = g or g·0 = ±0, and the compare masks mark the g·1 lanes:
@@ -968,11 +980,12 @@ internal static class Driver<S, TV>
     /// which the chains add in order, see <see cref="ChainPacked"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (nuint Below, nuint Above) PatternVector<TExact, TMulti, TStream>(TV gv, ref float x, ref float bp, nuint i, TV nmin, TV nmax, TV channels,
-        ref float constants, ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+    private static (nuint Below, nuint Above) PatternVector<TExact, TMulti, TStream, TInPlace>(TV gv, ref float x, ref float bp, nuint i, TV nmin, TV nmax,
+        TV channels, ref float constants, ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
         where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
+        where TInPlace : struct, IFlag
     {
         TV xv = S.Load(ref x, i);
         TV b, below, above;
@@ -993,19 +1006,24 @@ internal static class Driver<S, TV>
         }
 
         Put<TStream>(b, ref bp, i);
-        mask = bitsB | (bitsA << 16);
+        if (TInPlace.Value)
+        {
+            mask = bitsB | (bitsA << 16);
+        }
+
         return Pack<TMulti>(below, above, channels, bitsB, bitsA, ref area, ref lanes, nB, nA);
     }
 
     /// <summary><see cref="PatternVector"/>'s exact step for the rare vector with a tiny or non-finite gradient, out of line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static (nuint Below, nuint Above) PatternVectorRare<TMulti, TStream>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
+    private static (nuint Below, nuint Above) PatternVectorRare<TMulti, TStream, TInPlace>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
         ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
+        where TInPlace : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        return PatternVector<Yes, TMulti, TStream>(S.Load(ref g, i), ref x, ref bp, i, S.Load(ref constants, 0), S.Load(ref constants, w),
+        return PatternVector<Yes, TMulti, TStream, TInPlace>(S.Load(ref g, i), ref x, ref bp, i, S.Load(ref constants, 0), S.Load(ref constants, w),
             TMulti.Value ? S.Load(ref constants, 3 * w) : default, ref constants, ref mask, ref area, ref lanes, nB, nA);
     }
 
@@ -1017,7 +1035,7 @@ internal static class Driver<S, TV>
     private static void SetConstants(ref float pattern, nuint e, float nudgedMin, float nudgedMax, float zeroRange, nuint channel)
     {
         nuint w = (nuint)S.Count;
-        ref float at = ref Unsafe.Add(ref pattern, (e / w * PatternBlock * w) + (e % w));
+        ref float at = ref EntryAt(ref pattern, e);
         at = nudgedMin;
         Unsafe.Add(ref at, w) = nudgedMax;
         Unsafe.Add(ref at, 2 * w) = zeroRange;
@@ -1026,6 +1044,11 @@ internal static class Driver<S, TV>
 
     /// <summary>Vectors of constants per vector of the period: nudged min, nudged max, zero-range mask, channel.</summary>
     private const int PatternBlock = 4;
+
+    /// <summary>Entry <paramref name="e"/>'s nudged min in <see cref="SetConstants"/>'s layout (its other constants follow W, 2W and 3W floats on).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float EntryAt(ref float pattern, nuint e) =>
+        ref Unsafe.Add(ref pattern, (e / (nuint)S.Count * PatternBlock * (nuint)S.Count) + (e % (nuint)S.Count));
 
     /// <summary>
     /// The constants block (<see cref="SetConstants"/>'s layout) of the vector at tile offset
@@ -1070,15 +1093,14 @@ internal static class Driver<S, TV>
     /// then a gradient that is 0 or normal with <c>|g| ≥ 2^-102</c>, and each sum enters the tile
     /// flushed, so by <see cref="GradientStep{TZr}"/>'s argument no sum becomes a nonzero subnormal.
     /// </summary>
-    private static void ChainPacked<TMulti, TFlush>(ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint vectors, nuint nB, nuint nA,
-        ref float area, ref float bt)
+    private static void ChainPacked<TMulti, TFlush, TInPlace>(ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint nB, nuint nA,
+        ref float area, ref float gt, ref float xt, ref float bt, nuint period)
         where TMulti : struct, IFlag
         where TFlush : struct, IFlag
+        where TInPlace : struct, IFlag
     {
         ref float termsB = ref Unsafe.Add(ref area, PatternArea.TermsBelow);
         ref float termsA = ref Unsafe.Add(ref area, PatternArea.TermsAbove);
-        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
-        ref float scratch = ref Unsafe.Add(ref area, PatternArea.Scratch);
         nuint both = Math.Min(nB, nA);
         if (!TMulti.Value)
         {
@@ -1100,8 +1122,8 @@ internal static class Driver<S, TV>
                 sA = FlushIf<TFlush>(sA + Unsafe.Add(ref termsA, u));
             }
 
-            sumMin = IsNegativeZero(sB) ? ChainRebuilt(startB, 0, 1, 0, len, vectors, 0, ref termsB, ref masks, ref bt, ref scratch) : sB;
-            sumMax = IsNegativeZero(sA) ? ChainRebuilt(startA, 0, 1, 0, len, vectors, 16, ref termsA, ref masks, ref bt, ref scratch) : sA;
+            sumMin = IsNegativeZero(sB) ? ChainFull<TInPlace>(startB, 0, 1, 0, len, false, ref area, ref gt, ref xt, ref bt, period) : sB;
+            sumMax = IsNegativeZero(sA) ? ChainFull<TInPlace>(startA, 0, 1, 0, len, true, ref area, ref gt, ref xt, ref bt, period) : sA;
             return;
         }
 
@@ -1138,19 +1160,60 @@ internal static class Driver<S, TV>
         {
             if (IsNegativeZero(Unsafe.Add(ref sumMin, c)))
             {
-                Unsafe.Add(ref sumMin, c) = ChainRebuilt(start[(int)c], c, d, first, len, vectors, 0, ref termsB, ref masks, ref bt, ref scratch);
+                Unsafe.Add(ref sumMin, c) = ChainFull<TInPlace>(start[(int)c], c, d, first, len, false, ref area, ref gt, ref xt, ref bt, period);
             }
 
             if (IsNegativeZero(Unsafe.Add(ref sumMax, c)))
             {
-                Unsafe.Add(ref sumMax, c) = ChainRebuilt(start[16 + (int)c], c, d, first, len, vectors, 16, ref termsA, ref masks, ref bt, ref scratch);
+                Unsafe.Add(ref sumMax, c) = ChainFull<TInPlace>(start[16 + (int)c], c, d, first, len, true, ref area, ref gt, ref xt, ref bt, period);
             }
         }
     }
 
     /// <summary>
+    /// Channel <paramref name="c"/>'s full chain over a tile (of the max sum if <paramref name="above"/>,
+    /// else of the min sum), from <paramref name="start"/>, for a packed chain that ended at -0: rebuilt
+    /// from the lists and lane masks in place (<see cref="ChainRebuilt"/>), else recomputed from the
+    /// tile's gradients and inputs, which the call has not overwritten (<see cref="ChainRecomputed"/>).
+    /// </summary>
+    private static float ChainFull<TInPlace>(float start, nuint c, nuint d, nuint first, nuint len, bool above, ref float area,
+        ref float gt, ref float xt, ref float bt, nuint period)
+        where TInPlace : struct, IFlag
+    {
+        if (!TInPlace.Value)
+        {
+            return ChainRecomputed(start, c, d, first, len, above, ref gt, ref xt, ref Unsafe.Add(ref area, PatternArea.Constants), period);
+        }
+
+        nuint w = (nuint)S.Count;
+        return ChainRebuilt(start, c, d, first, len, (len + w - 1) / w, above ? 16 : 0,
+            ref Unsafe.Add(ref area, above ? PatternArea.TermsAbove : PatternArea.TermsBelow),
+            ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks)), ref bt, ref Unsafe.Add(ref area, PatternArea.Scratch));
+    }
+
+    /// <summary>
+    /// Channel <paramref name="c"/>'s full chain over a tile from <paramref name="s"/>, each term
+    /// computed again from the element's gradient and input by the scalar element function, as the
+    /// reference does (the max sum's terms if <paramref name="above"/>).
+    /// </summary>
+    private static float ChainRecomputed(float s, nuint c, nuint d, nuint first, nuint len, bool above, ref float gt, ref float xt, ref float pattern,
+        nuint period)
+    {
+        nuint w = (nuint)S.Count;
+        for (nuint j = (c + d - first) % d; j < len; j += d)
+        {
+            ref float p = ref EntryAt(ref pattern, j % period);
+            Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j), p, Unsafe.Add(ref p, w), Unsafe.Add(ref p, 2 * w),
+                out float below, out float aboveTerm);
+            s = Subnormals.Flush(s + (above ? aboveTerm : below));
+        }
+
+        return s;
+    }
+
+    /// <summary>
     /// Channel <paramref name="c"/>'s full chain over a tile, from <paramref name="start"/>, for a
-    /// packed chain that ended at -0. The tile's terms are rebuilt in <paramref name="scratch"/>:
+    /// packed chain that ended at -0 in place. The tile's terms are rebuilt in <paramref name="scratch"/>:
     /// the packed ones from the list, at the lanes the vector masks (bits
     /// <paramref name="shift"/> .. shift + 15) give them; every other term is a zero whose sign is
     /// that of the backprop written at its element (both are <c>g·0</c> or <c>g·1</c> of the same
@@ -1206,9 +1269,11 @@ internal static class Driver<S, TV>
     /// pattern gradient: its constants are broadcast into the area's period block and
     /// <see cref="PatternTiles"/> continues the channel's two sums over it (packed chains).
     /// </summary>
+    /// <typeparam name="TInPlace">The backprop overwrites the gradients or the inputs.</typeparam>
     [MethodImpl(EntryPoint)]
-    public static void GradientRuns(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static void GradientRuns<TInPlace>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
+        where TInPlace : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref int lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
@@ -1231,11 +1296,11 @@ internal static class Driver<S, TV>
                 ref float br = ref Unsafe.Add(ref bp, runStart);
                 if (BitConverter.SingleToInt32Bits(fZr) != 0)
                 {
-                    PatternTiles<Yes, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<Yes, No, No, TInPlace>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
                 }
                 else
                 {
-                    PatternTiles<No, No, No>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<No, No, No, TInPlace>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
                 }
             }
         }

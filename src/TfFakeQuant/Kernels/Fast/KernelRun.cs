@@ -74,6 +74,9 @@ internal unsafe struct KernelRun
     /// <summary>Elements before the output is vector-aligned (0 unless <see cref="Stream"/>); the table is rotated by it.</summary>
     public nuint Lead;
 
+    /// <summary>The output overwrites an input (the only overlap the API allows is exact): the pattern gradient then keeps the lane masks its rare rebuild needs.</summary>
+    public readonly bool InPlace => Out == G || Out == X;
+
     /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
     /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
@@ -260,7 +263,15 @@ internal unsafe struct KernelRun
                 float* raw = stackalloc float[PatternArea.Allocation];
                 float* area = PatternArea.Align(raw);
                 (nuint s, nuint e) = Split(Channels, 1, part, parts);
-                Driver<S, TV>.GradientRuns(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                if (InPlace)
+                {
+                    Driver<S, TV>.GradientRuns<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                }
+                else
+                {
+                    Driver<S, TV>.GradientRuns<No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                }
+
                 break;
             }
 
@@ -313,30 +324,45 @@ internal unsafe struct KernelRun
         where TV : struct
         where TZr : struct, IFlag
     {
-        switch ((Channels > 1, Stream))
+        if (Channels > 1)
         {
-            case (true, true):
-                GradientPattern<S, TV, TZr, Yes, Yes>(area);
-                break;
-            case (true, false):
-                GradientPattern<S, TV, TZr, Yes, No>(area);
-                break;
-            case (false, true):
-                GradientPattern<S, TV, TZr, No, Yes>(area);
-                break;
-            default:
-                GradientPattern<S, TV, TZr, No, No>(area);
-                break;
+            GradientPattern<S, TV, TZr, Yes>(area);
+        }
+        else
+        {
+            GradientPattern<S, TV, TZr, No>(area);
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream>(float* area)
+    private readonly void GradientPattern<S, TV, TZr, TMulti>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
-        where TStream : struct, IFlag =>
-        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
+    {
+        // Streaming implies not in place (FastPath.Streams).
+        if (Stream)
+        {
+            GradientPattern<S, TV, TZr, TMulti, Yes, No>(area);
+        }
+        else if (InPlace)
+        {
+            GradientPattern<S, TV, TZr, TMulti, No, Yes>(area);
+        }
+        else
+        {
+            GradientPattern<S, TV, TZr, TMulti, No, No>(area);
+        }
+    }
+
+    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace>(float* area)
+        where S : struct, ISimd<TV>
+        where TV : struct
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+        where TInPlace : struct, IFlag =>
+        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
             ref *area);
 
     private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)

@@ -8,7 +8,7 @@ namespace TfFakeQuant.Kernels.Fast;
 /// <see cref="Driver{S, TV}.GradientRuns"/>, in floats from a 4 KiB-aligned start, laid out
 /// against 4K aliasing. In its loop the driver loads from a few
 /// fixed addresses (the pack table's rows for masks of zero to two bits, the period's constants)
-/// while its stores crawl slowly through the mask array and the term lists, a few bytes per
+/// while its stores crawl slowly through the mask array (in place) and the term lists, a few bytes per
 /// vector, restarting at every tile. A load whose address agrees with an older in-flight store in
 /// bits 0..11 waits for that store, so wherever a crawling region sat on the page offsets of
 /// the hot loads, every vector of those stretches stalled: the same call measured 49 or 75 µs on
