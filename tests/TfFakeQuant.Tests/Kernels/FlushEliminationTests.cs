@@ -177,6 +177,50 @@ public class FlushEliminationTests
         }
     }
 
+    /// <summary>
+    /// The magnitude record the not-in-place pattern gradient keeps instead of a test per vector:
+    /// folded over several vectors, one of which holds the value, it reports exactly the small
+    /// nonzeros, infinities and NaNs, as <c>AnySmallNonZeroOrNonFinite</c> does vector by vector.
+    /// </summary>
+    [Test]
+    public void Tracked_magnitudes_report_exactly_the_small_nonzero_and_non_finite_values()
+    {
+        float p102 = MathF.ScaleB(1f, -102);
+        (float Value, bool Bad)[] cases =
+        [
+            (0f, false), (-0f, false), (1f, false), (-3e38f, false), (float.MaxValue, false), (-float.MaxValue, false), (p102, false), (-p102, false),
+            (float.NaN, true), (-float.NaN, true), (float.PositiveInfinity, true), (float.NegativeInfinity, true),
+            (MathF.BitDecrement(p102), true), (-MathF.BitDecrement(p102), true), (Subnormals.SmallestNormal, true), (1e-45f, true), (-3e-39f, true),
+        ];
+        float[] others = [1f, -0f, 0f, -2.5f, p102, 7e20f];
+        foreach ((float v, bool bad) in cases)
+        {
+            float sLow = 0f, sHigh = 0f;
+            Vector128<float> low128 = default, high128 = default;
+            Vector256<float> low256 = default, high256 = default;
+            Vector512<float> low512 = default, high512 = default;
+            Assert.That(SimdScalar.AnyTrackedSmallNonZeroOrNonFinite(sLow, sHigh) || Simd256.AnyTrackedSmallNonZeroOrNonFinite(low256, high256), Is.False,
+                "an empty record");
+            for (int k = 0; k < others.Length; k++)
+            {
+                float lane = k == 3 ? v : others[k];
+                SimdScalar.TrackMagnitudes(lane, ref sLow, ref sHigh);
+                Vector128<float> v128 = Vector128.Create(others[k]).WithElement(k % 4, lane);
+                Vector256<float> v256 = Vector256.Create(others[k]).WithElement(k % 8, lane);
+                Vector512<float> v512 = Vector512.Create(others[k]).WithElement(k + 9, lane);
+                Simd128.TrackMagnitudes(v128, ref low128, ref high128);
+                Simd256.TrackMagnitudes(v256, ref low256, ref high256);
+                Simd512.TrackMagnitudes(v512, ref low512, ref high512);
+                Assert.That(Simd256.AnySmallNonZeroOrNonFinite(v256), Is.EqualTo(k == 3 && bad), $"256 per vector {v:R}");
+            }
+
+            Assert.That(SimdScalar.AnyTrackedSmallNonZeroOrNonFinite(sLow, sHigh), Is.EqualTo(bad), $"scalar {v:R}");
+            Assert.That(Simd128.AnyTrackedSmallNonZeroOrNonFinite(low128, high128), Is.EqualTo(bad), $"128 {v:R}");
+            Assert.That(Simd256.AnyTrackedSmallNonZeroOrNonFinite(low256, high256), Is.EqualTo(bad), $"256 {v:R}");
+            Assert.That(Simd512.AnyTrackedSmallNonZeroOrNonFinite(low512, high512), Is.EqualTo(bad), $"512 {v:R}");
+        }
+    }
+
     /// <summary>Inputs around each channel's range with subnormals, zeros, specials, nudged bounds and ties planted.</summary>
     private static float[] SafeInputs(int length, Func<int, (float Min, float Max)> rangeOf, int bits, bool narrow, Random rng)
     {

@@ -837,9 +837,11 @@ internal static class Driver<S, TV>
     /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream, TInPlace}"/> over <paramref name="n"/>
     /// elements whose first is channel <paramref name="first"/>, with the period's constants already
     /// in the area (<see cref="PatternArea.Constants"/>) and the pack table at <paramref name="lanes"/>
-    /// (<see cref="PatternArea.LanesFor"/>). Per tile: pass 1 in <see cref="PatternRun"/>, which stops
-    /// at a vector with a tiny or non-finite gradient for that vector's exact step out of line; the
-    /// tile's remainder one lane at a time; then pass 2 (<see cref="ChainPacked"/>), without its flushes
+    /// (<see cref="PatternArea.LanesFor"/>). Per tile: pass 1 in
+    /// <see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TUniform}"/>, which in place stops at a
+    /// vector with a tiny or non-finite gradient for that vector's exact step out of line, and
+    /// otherwise reports such a vector at the end for an exact rerun of the tile; the tile's
+    /// remainder one lane at a time; then pass 2 (<see cref="ChainPacked"/>), without its flushes
     /// when every vector of the tile took the fast step.
     /// </summary>
     [MethodImpl(EntryPoint)]
@@ -864,10 +866,18 @@ internal static class Driver<S, TV>
             bool exact = TZr.Value;
             while (i + w <= len)
             {
-                i = period == w
-                    ? PatternRun<TZr, TMulti, TStream, TInPlace, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA)
-                    : PatternRun<TZr, TMulti, TStream, TInPlace, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA);
-                if (i + w <= len)
+                i = PatternRun<TZr, TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
+                    out bool redo);
+                if (redo)
+                {
+                    // Not in place, some vector had a tiny or non-finite gradient: the gradients
+                    // and inputs being intact, the tile's pass 1 runs again with every step exact.
+                    exact = true;
+                    nB = nA = 0;
+                    i = PatternRun<Yes, TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, 0, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
+                        out _);
+                }
+                else if (i + w <= len)
                 {
                     exact = true;
                     (nB, nA) = PatternVectorRare<TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, i, ref BlockAt(ref pattern, i, period),
@@ -909,19 +919,38 @@ internal static class Driver<S, TV>
         }
     }
 
+    /// <summary><see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TUniform}"/> for the tile's period.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint PatternRun<TExact, TMulti, TStream, TInPlace>(ref float gt, ref float xt, ref float bt, nuint i, nuint len, ref float pattern,
+        nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
+        where TExact : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+        where TInPlace : struct, IFlag =>
+        period == (nuint)S.Count
+            ? PatternRun<TExact, TMulti, TStream, TInPlace, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref listB, ref listA,
+                out redo)
+            : PatternRun<TExact, TMulti, TStream, TInPlace, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref listB, ref listA,
+                out redo);
+
     /// <summary>
-    /// Pass 1 of a tile from vector offset <paramref name="i"/> on, up to the end of its whole
-    /// vectors or the first vector with a tiny or non-finite gradient (never under
-    /// <typeparamref name="TZr"/>, which takes the exact step throughout): returns where it stopped
-    /// and advances the list lengths. A loop of its own with no call in it, so the JIT keeps its
-    /// state in registers (with the rare step's call inside, it spilled and reloaded several values
-    /// per vector). With <typeparamref name="TUniform"/> (period = W) the constants are one block,
-    /// loaded once.
+    /// Pass 1 of a tile from vector offset <paramref name="i"/> on: returns where it stopped and
+    /// advances the list lengths. With <typeparamref name="TExact"/> every step is exact and it
+    /// runs to the end of the tile's whole vectors. Otherwise every step is the fast one, valid
+    /// only for gradients that are 0 or normal (≥ 2^-102) and finite: in place, the loop stops at
+    /// the first vector with another gradient, for the caller to take that vector's exact step;
+    /// not in place, it runs to the end folding the gradients into a magnitude record
+    /// (<see cref="ISimd{TV}.TrackMagnitudes"/>: no test or branch per vector) and sets
+    /// <paramref name="redo"/> if the record shows such a gradient, for the caller to run the tile
+    /// again exactly from its intact gradients and inputs. A loop of its own with no call in it,
+    /// so the JIT keeps its state in registers (with the rare step's call inside, it spilled and
+    /// reloaded several values per vector). With <typeparamref name="TUniform"/> (period = W) the
+    /// constants are one block, loaded once.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static nuint PatternRun<TZr, TMulti, TStream, TInPlace, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len, ref float pattern,
-        nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA)
-        where TZr : struct, IFlag
+    private static nuint PatternRun<TExact, TMulti, TStream, TInPlace, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len,
+        ref float pattern, nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
+        where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
         where TInPlace : struct, IFlag
@@ -934,21 +963,32 @@ internal static class Driver<S, TV>
         ref float pv = ref BlockAt(ref pattern, i, period);
         TV uMin = TUniform.Value ? S.Load(ref pattern, 0) : default, uMax = TUniform.Value ? S.Load(ref pattern, w) : default;
         TV uChannel = TUniform.Value && TMulti.Value ? S.Load(ref pattern, 3 * w) : default;
+        TV low = default, high = default;
         for (; i + w <= len; i += w)
         {
             TV gv = S.Load(ref gt, i);
-            if (!TZr.Value && S.AnySmallNonZeroOrNonFinite(gv))
+            if (!TExact.Value)
             {
-                break;
+                if (TInPlace.Value)
+                {
+                    if (S.AnySmallNonZeroOrNonFinite(gv))
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    S.TrackMagnitudes(gv, ref low, ref high);
+                }
             }
 
             if (TUniform.Value)
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream, TInPlace>(gv, ref xt, ref bt, i, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
+                (nB, nA) = PatternVector<TExact, TMulti, TStream, TInPlace>(gv, ref xt, ref bt, i, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
             }
             else
             {
-                (nB, nA) = PatternVector<TZr, TMulti, TStream, TInPlace>(gv, ref xt, ref bt, i, S.Load(ref pv, 0), S.Load(ref pv, w),
+                (nB, nA) = PatternVector<TExact, TMulti, TStream, TInPlace>(gv, ref xt, ref bt, i, S.Load(ref pv, 0), S.Load(ref pv, w),
                     TMulti.Value ? S.Load(ref pv, 3 * w) : default, ref pv, ref mv, ref area, ref lanes, nB, nA);
                 pv = ref Unsafe.Add(ref pv, PatternBlock * w);
                 if (Unsafe.AreSame(ref pv, ref patternEnd))
@@ -965,6 +1005,7 @@ internal static class Driver<S, TV>
 
         listB = nB;
         listA = nA;
+        redo = !TExact.Value && !TInPlace.Value && S.AnyTrackedSmallNonZeroOrNonFinite(low, high);
         return i;
     }
 

@@ -89,6 +89,20 @@ internal interface ISimd<TV>
     /// <summary>Whether some lane is a small nonzero (as <see cref="AnySmallNonZero(TV)"/>), ±Infinity or NaN.</summary>
     static abstract bool AnySmallNonZeroOrNonFinite(TV v);
 
+    /// <summary>
+    /// Folds the magnitude bits m of <paramref name="v"/> into a running record, for
+    /// <see cref="AnyTrackedSmallNonZeroOrNonFinite"/> to answer <see cref="AnySmallNonZeroOrNonFinite(TV)"/>
+    /// for every vector folded in, after a loop, with no test in it: per lane,
+    /// <paramref name="low"/> = signed min of m + 2^31 - 1 (wrapping, as in
+    /// <see cref="AnySmallNonZero(TV)"/>: small nonzeros give the least keys, zero the greatest) and
+    /// <paramref name="high"/> = signed max of m (±Infinity and NaN give the greatest). Both start
+    /// at all zero bits, which neither test reports. Four integer operations, no compare or branch.
+    /// </summary>
+    static abstract void TrackMagnitudes(TV v, ref TV low, ref TV high);
+
+    /// <summary>Whether a record of <see cref="TrackMagnitudes"/> holds a small nonzero, ±Infinity or NaN.</summary>
+    static abstract bool AnyTrackedSmallNonZeroOrNonFinite(TV low, TV high);
+
     /// <summary>Bit i set when lane i of the mask is set (its sign bit).</summary>
     static abstract uint MaskBits(TV mask);
 
@@ -210,6 +224,19 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     public static uint MaskBits(Vector512<float> mask) => (uint)Vector512.ExtractMostSignificantBits(mask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TrackMagnitudes(Vector512<float> v, ref Vector512<float> low, ref Vector512<float> high)
+    {
+        Vector512<int> magnitude = v.AsInt32() & Vector512.Create(int.MaxValue);
+        low = Vector512.Min(low.AsInt32(), magnitude + Vector512.Create(int.MaxValue)).AsSingle();
+        high = Vector512.Max(high.AsInt32(), magnitude).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrackedSmallNonZeroOrNonFinite(Vector512<float> low, Vector512<float> high) =>
+        (Vector512.LessThan(low.AsInt32(), Vector512.Create(SmallMagnitudeLimit))
+            | Vector512.GreaterThan(high.AsInt32(), Vector512.Create(LargestFiniteBits))) != Vector512<int>.Zero;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector512<float> a, Vector512<float> b) => (SmallLanes(a) | SmallLanes(b)) != Vector512<int>.Zero;
 
     /// <summary>
@@ -311,6 +338,19 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MaskBits(Vector256<float> mask) => (uint)Vector256.ExtractMostSignificantBits(mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TrackMagnitudes(Vector256<float> v, ref Vector256<float> low, ref Vector256<float> high)
+    {
+        Vector256<int> magnitude = v.AsInt32() & Vector256.Create(int.MaxValue);
+        low = Vector256.Min(low.AsInt32(), magnitude + Vector256.Create(int.MaxValue)).AsSingle();
+        high = Vector256.Max(high.AsInt32(), magnitude).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrackedSmallNonZeroOrNonFinite(Vector256<float> low, Vector256<float> high) =>
+        (Vector256.LessThan(low.AsInt32(), Vector256.Create(SmallMagnitudeLimit))
+            | Vector256.GreaterThan(high.AsInt32(), Vector256.Create(LargestFiniteBits))) != Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector256<float> a, Vector256<float> b) => (SmallLanes(a) | SmallLanes(b)) != Vector256<int>.Zero;
@@ -419,6 +459,19 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MaskBits(Vector128<float> mask) => (uint)Vector128.ExtractMostSignificantBits(mask);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TrackMagnitudes(Vector128<float> v, ref Vector128<float> low, ref Vector128<float> high)
+    {
+        Vector128<int> magnitude = v.AsInt32() & Vector128.Create(int.MaxValue);
+        low = Vector128.Min(low.AsInt32(), magnitude + Vector128.Create(int.MaxValue)).AsSingle();
+        high = Vector128.Max(high.AsInt32(), magnitude).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrackedSmallNonZeroOrNonFinite(Vector128<float> low, Vector128<float> high) =>
+        (Vector128.LessThan(low.AsInt32(), Vector128.Create(SmallMagnitudeLimit))
+            | Vector128.GreaterThan(high.AsInt32(), Vector128.Create(LargestFiniteBits))) != Vector128<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnySmallNonZero(Vector128<float> a, Vector128<float> b) => (SmallLanes(a) | SmallLanes(b)) != Vector128<int>.Zero;
@@ -535,6 +588,18 @@ internal readonly struct SimdScalar : ISimd<float>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint MaskBits(float mask) => Raw(mask) < 0 ? 1u : 0u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void TrackMagnitudes(float v, ref float low, ref float high)
+    {
+        int magnitude = Raw(v) & int.MaxValue;
+        low = Bits(Math.Min(Raw(low), unchecked(magnitude + int.MaxValue)));
+        high = Bits(Math.Max(Raw(high), magnitude));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool AnyTrackedSmallNonZeroOrNonFinite(float low, float high) =>
+        Raw(low) < SmallMagnitudeLimit || Raw(high) > LargestFiniteBits;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Flush(float v) => Subnormals.Flush(v);
