@@ -516,6 +516,10 @@ internal static class Driver<S, TV>
     /// alternating builds (quick mode, four pairs of runs): with it 2097152×8 0.87-0.93 of the
     /// yardstick against 0.80-0.82 without, 32768×512 0.78-0.82 against 0.70-0.79; on the
     /// cache-resident [3,3,256,512] it cost instructions for nothing (0.44-0.55 against 0.52-0.60).
+    /// The pattern gradient's pass 1 (<c>PatternRun</c>) prefetches the same way, on the same
+    /// condition: alternating builds, four runs each, 4194304×1 0.69 → 0.81-0.85 of the
+    /// yardstick (median), 1398101×3 0.56 → 0.58-0.62, 599186×7 0.52 → 0.56-0.59; on cached
+    /// 65536×1 it cost ~7 % (31.5 → 33.8 µs, best of five).
     /// </summary>
     private const nuint PrefetchDistance = 512;
 
@@ -797,13 +801,15 @@ internal static class Driver<S, TV>
     /// <typeparam name="TMulti"><c>d &gt; 1</c>: the lists carry each term's channel.</typeparam>
     /// <typeparam name="TStream">Streaming stores for the backprop (aligned from the lead on).</typeparam>
     /// <typeparam name="TInPlace">The backprop overwrites the gradients or the inputs (see <see cref="PatternTiles"/>).</typeparam>
+    /// <typeparam name="TPrefetch">Prefetch the gradients and inputs (calls beyond the L3).</typeparam>
     [MethodImpl(EntryPoint)]
-    public static void GradientPattern<TZr, TMulti, TStream, TInPlace>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static void GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint lead, ref float table, nuint period, ref float area)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
         where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref int lanes = ref PatternArea.LanesFor(n, ref area);
@@ -829,28 +835,29 @@ internal static class Driver<S, TV>
             SetConstants(ref pattern, e, Unsafe.Add(ref tMin, e), Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), (e + first) % d);
         }
 
-        PatternTiles<TZr, TMulti, TStream, TInPlace>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
+        PatternTiles<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
             n - head, d, first, period, ref area, ref lanes);
     }
 
     /// <summary>
-    /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream, TInPlace}"/> over <paramref name="n"/>
+    /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream, TInPlace, TPrefetch}"/> over <paramref name="n"/>
     /// elements whose first is channel <paramref name="first"/>, with the period's constants already
     /// in the area (<see cref="PatternArea.Constants"/>) and the pack table at <paramref name="lanes"/>
     /// (<see cref="PatternArea.LanesFor"/>). Per tile: pass 1 in
-    /// <see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TUniform}"/>, which in place stops at a
+    /// <see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TPrefetch, TUniform}"/>, which in place stops at a
     /// vector with a tiny or non-finite gradient for that vector's exact step out of line, and
     /// otherwise reports such a vector at the end for an exact rerun of the tile; the tile's
     /// remainder one lane at a time; then pass 2 (<see cref="ChainPacked"/>), without its flushes
     /// when every vector of the tile took the fast step.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static void PatternTiles<TZr, TMulti, TStream, TInPlace>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    private static void PatternTiles<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint first, nuint period, ref float area, ref int lanes)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
         where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
@@ -866,7 +873,7 @@ internal static class Driver<S, TV>
             bool exact = TZr.Value;
             while (i + w <= len)
             {
-                i = PatternRun<TZr, TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
+                i = PatternRun<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
                     out bool redo);
                 if (redo)
                 {
@@ -874,7 +881,7 @@ internal static class Driver<S, TV>
                     // and inputs being intact, the tile's pass 1 runs again with every step exact.
                     exact = true;
                     nB = nA = 0;
-                    i = PatternRun<Yes, TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, 0, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
+                    i = PatternRun<Yes, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, 0, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
                         out _);
                 }
                 else if (i + w <= len)
@@ -919,19 +926,20 @@ internal static class Driver<S, TV>
         }
     }
 
-    /// <summary><see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TUniform}"/> for the tile's period.</summary>
+    /// <summary><see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TPrefetch, TUniform}"/> for the tile's period.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nuint PatternRun<TExact, TMulti, TStream, TInPlace>(ref float gt, ref float xt, ref float bt, nuint i, nuint len, ref float pattern,
-        nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
+    private static nuint PatternRun<TExact, TMulti, TStream, TInPlace, TPrefetch>(ref float gt, ref float xt, ref float bt, nuint i, nuint len,
+        ref float pattern, nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
         where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
-        where TInPlace : struct, IFlag =>
+        where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag =>
         period == (nuint)S.Count
-            ? PatternRun<TExact, TMulti, TStream, TInPlace, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref listB, ref listA,
-                out redo)
-            : PatternRun<TExact, TMulti, TStream, TInPlace, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref listB, ref listA,
-                out redo);
+            ? PatternRun<TExact, TMulti, TStream, TInPlace, TPrefetch, Yes>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes,
+                ref listB, ref listA, out redo)
+            : PatternRun<TExact, TMulti, TStream, TInPlace, TPrefetch, No>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes,
+                ref listB, ref listA, out redo);
 
     /// <summary>
     /// Pass 1 of a tile from vector offset <paramref name="i"/> on: returns where it stopped and
@@ -945,15 +953,18 @@ internal static class Driver<S, TV>
     /// again exactly from its intact gradients and inputs. A loop of its own with no call in it,
     /// so the JIT keeps its state in registers (with the rare step's call inside, it spilled and
     /// reloaded several values per vector). With <typeparamref name="TUniform"/> (period = W) the
-    /// constants are one block, loaded once.
+    /// constants are one block, loaded once. With <typeparamref name="TPrefetch"/> it prefetches
+    /// the gradients and inputs <see cref="PrefetchDistance"/> elements ahead (the loop is long
+    /// enough that the core's own loads keep too few lines in flight to hide the memory latency).
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static nuint PatternRun<TExact, TMulti, TStream, TInPlace, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len,
+    private static nuint PatternRun<TExact, TMulti, TStream, TInPlace, TPrefetch, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len,
         ref float pattern, nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
         where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
         where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag
         where TUniform : struct, IFlag
     {
         nuint w = (nuint)S.Count;
@@ -966,6 +977,8 @@ internal static class Driver<S, TV>
         TV low = default, high = default;
         for (; i + w <= len; i += w)
         {
+            Prefetch<TPrefetch>(ref gt, i + PrefetchDistance);
+            Prefetch<TPrefetch>(ref xt, i + PrefetchDistance);
             TV gv = S.Load(ref gt, i);
             if (!TExact.Value)
             {
@@ -1311,10 +1324,12 @@ internal static class Driver<S, TV>
     /// <see cref="PatternTiles"/> continues the channel's two sums over it (packed chains).
     /// </summary>
     /// <typeparam name="TInPlace">The backprop overwrites the gradients or the inputs.</typeparam>
+    /// <typeparam name="TPrefetch">Prefetch the gradients and inputs (calls beyond the L3).</typeparam>
     [MethodImpl(EntryPoint)]
-    public static void GradientRuns<TInPlace>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static void GradientRuns<TInPlace, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
         where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref int lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
@@ -1337,11 +1352,11 @@ internal static class Driver<S, TV>
                 ref float br = ref Unsafe.Add(ref bp, runStart);
                 if (BitConverter.SingleToInt32Bits(fZr) != 0)
                 {
-                    PatternTiles<Yes, No, No, TInPlace>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<Yes, No, No, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
                 }
                 else
                 {
-                    PatternTiles<No, No, No, TInPlace>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<No, No, No, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
                 }
             }
         }

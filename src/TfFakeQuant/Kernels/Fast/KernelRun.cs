@@ -78,6 +78,13 @@ internal unsafe struct KernelRun
     public readonly bool InPlace => Out == G || Out == X;
 
     /// <summary>
+    /// The call's operands exceed the L3 (<see cref="FastPath.StreamThreshold"/>, whether or not it
+    /// streams its output: in place it does not): the gradient drivers prefetch. On cache-resident
+    /// data a prefetch only costs instructions.
+    /// </summary>
+    public readonly bool Large => (long)Elements >= FastPath.StreamThreshold;
+
+    /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
     /// on the 2-core AVX2 box the quick mode measured one call on 64K elements at 30-80 µs on
     /// one thread, the same order as handing a part to the thread pool and waiting for it on that
@@ -263,13 +270,20 @@ internal unsafe struct KernelRun
                 float* raw = stackalloc float[PatternArea.Allocation];
                 float* area = PatternArea.Align(raw);
                 (nuint s, nuint e) = Split(Channels, 1, part, parts);
-                if (InPlace)
+                switch ((InPlace, Large))
                 {
-                    Driver<S, TV>.GradientRuns<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
-                }
-                else
-                {
-                    Driver<S, TV>.GradientRuns<No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                    case (true, true):
+                        Driver<S, TV>.GradientRuns<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        break;
+                    case (true, false):
+                        Driver<S, TV>.GradientRuns<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.GradientRuns<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        break;
+                    default:
+                        Driver<S, TV>.GradientRuns<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        break;
                 }
 
                 break;
@@ -307,9 +321,7 @@ internal unsafe struct KernelRun
         where TZr : struct, IFlag
         where TStream : struct, IFlag
     {
-        // Prefetch only beyond the L3 (the streaming threshold, whether or not this call streams: in
-        // place it does not); on cache-resident data a prefetch only costs instructions.
-        if ((long)Elements >= FastPath.StreamThreshold)
+        if (Large)
         {
             Driver<S, TV>.GradientStream<TZr, TStream, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
         }
@@ -340,29 +352,36 @@ internal unsafe struct KernelRun
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
     {
-        // Streaming implies not in place (FastPath.Streams).
-        if (Stream)
+        // Streaming implies a large call, not in place (FastPath.Streams).
+        switch ((Stream, InPlace, Large))
         {
-            GradientPattern<S, TV, TZr, TMulti, Yes, No>(area);
-        }
-        else if (InPlace)
-        {
-            GradientPattern<S, TV, TZr, TMulti, No, Yes>(area);
-        }
-        else
-        {
-            GradientPattern<S, TV, TZr, TMulti, No, No>(area);
+            case (true, _, _):
+                GradientPattern<S, TV, TZr, TMulti, Yes, No, Yes>(area);
+                break;
+            case (false, true, true):
+                GradientPattern<S, TV, TZr, TMulti, No, Yes, Yes>(area);
+                break;
+            case (false, true, false):
+                GradientPattern<S, TV, TZr, TMulti, No, Yes, No>(area);
+                break;
+            case (false, false, true):
+                GradientPattern<S, TV, TZr, TMulti, No, No, Yes>(area);
+                break;
+            default:
+                GradientPattern<S, TV, TZr, TMulti, No, No, No>(area);
+                break;
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace>(float* area)
+    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace, TPrefetch>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
-        where TInPlace : struct, IFlag =>
-        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
+        where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag =>
+        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
             ref *area);
 
     private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
