@@ -122,6 +122,72 @@ public class PackedChainTests
         }
     }
 
+    /// <summary>
+    /// Data as in training — gradients normal or ±0, inputs spread past both ends of the range —
+    /// over several tiles, so every vector takes the fast step; then one tiny, subnormal, NaN or infinite
+    /// gradient planted in a late tile (at an input below the range): not in place, that tile runs
+    /// again exactly; in place, that vector takes the exact step.
+    /// </summary>
+    [Test]
+    public void Training_like_data_equals_the_reference_in_place_or_not(
+        [Values(1, 2, 3, 5, 7, 15)] int d, [Values("none", "tiny", "subnormal", "NaN", "infinity")] string planted,
+        [Values("separate", "over gradients", "over inputs")] string output, [Values(false, true)] bool streamed)
+    {
+        long saved = streamed ? ForcedStreamingAttribute.Begin() : FastPath.StreamThreshold;
+        try
+        {
+            var rng = new Random(d * 31);
+            int rows = ((3 * PatternArea.Tile) + 100) / d, n = rows * d;
+            float[] min = Enumerable.Range(0, d).Select(c => -1f - (0.1f * c)).ToArray(), max = Enumerable.Range(0, d).Select(c => 1f + (0.05f * c)).ToArray();
+            float[] g = new float[n], x = new float[n];
+            for (int i = 0; i < n; i++)
+            {
+                int c = i % d;
+                float width = max[c] - min[c];
+                x[i] = min[c] - (0.2f * width) + (float)(rng.NextDouble() * 1.4 * width);
+                g[i] = rng.Next(20) == 0 ? (rng.Next(2) == 0 ? 0f : -0f) : (float)((rng.NextDouble() * 2) - 1);
+            }
+
+            int at = n - 700;
+            x[at] = min[at % d] - 1f;
+            g[at] = planted switch
+            {
+                "tiny" => -1e-35f,
+                "subnormal" => 1e-40f,
+                "NaN" => float.NaN,
+                "infinity" => float.PositiveInfinity,
+                _ => g[at],
+            };
+            float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
+            FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
+
+            float[] gs = (float[])g.Clone(), xs = (float[])x.Clone();
+            float[] bs = output switch
+            {
+                "over gradients" => gs,
+                "over inputs" => xs,
+                _ => new float[n],
+            };
+            float[] aMin = new float[d], aMax = new float[d];
+            FakeQuant.PerChannelGradient(gs, xs, min, max, 8, false, bs, aMin, aMax);
+            AssertBitwise(expected, bs, "backprops");
+            AssertBitwise(eMin, aMin, "backprop_wrt_min");
+            AssertBitwise(eMax, aMax, "backprop_wrt_max");
+            if (d == 1)
+            {
+                float[] vars = new float[n];
+                FakeQuant.VarsGradient(g, x, min[0], max[0], 8, false, vars, out float vMin, out float vMax);
+                AssertBitwise(expected, vars, "VarsGradient backprops");
+                AssertBitwise(eMin[0], vMin, "VarsGradient backprop_wrt_min");
+                AssertBitwise(eMax[0], vMax, "VarsGradient backprop_wrt_max");
+            }
+        }
+        finally
+        {
+            ForcedStreamingAttribute.End(saved);
+        }
+    }
+
     /// <summary>The same data with the channel on axis 1 of <c>[3, d, inner]</c> (runs of one channel).</summary>
     [Test]
     public void Zero_sums_on_an_inner_axis_keep_the_full_chains_sign(
