@@ -221,7 +221,8 @@ internal unsafe struct KernelRun
             case DriverKind.GradientColumns:
             {
                 (nuint s, nuint e) = parts == 1 ? (0, Channels) : ColumnSplit(part, parts);
-                float* scratch = stackalloc float[2 * Driver<S, TV>.ColumnBlock];
+                float* raw = stackalloc float[(2 * Driver<S, TV>.ColumnBlock) + (int)Line];
+                float* scratch = LineAligned(raw);
                 if (AnyZeroRange)
                 {
                     Driver<S, TV>.GradientColumns<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
@@ -236,7 +237,8 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientStream:
             {
-                float* scratch = stackalloc float[5 * Driver<S, TV>.ColumnBlock];
+                float* raw = stackalloc float[(5 * Driver<S, TV>.ColumnBlock) + (int)Line];
+                float* scratch = LineAligned(raw);
                 if (AnyZeroRange)
                 {
                     GradientStream<S, TV, Yes>(scratch);
@@ -436,6 +438,14 @@ internal unsafe struct KernelRun
         e = part == parts - 1 ? Channels : Math.Min(Channels, e + shift);
         return (s, e);
     }
+
+    /// <summary>
+    /// The first 64-byte boundary in <paramref name="raw"/> (allocated <see cref="Line"/> floats longer):
+    /// the column and stream drivers' slot tables are read and written a vector per slot, and a
+    /// vector that straddles two lines costs two accesses (every 512-bit slot would, on a stack
+    /// aligned to 8 or 16 bytes).
+    /// </summary>
+    private static float* LineAligned(float* raw) => (float*)(((nuint)raw + 63) & ~(nuint)63);
 
     /// <summary>
     /// <c>[start, end)</c> of part <paramref name="part"/>: <paramref name="count"/> items cut into
