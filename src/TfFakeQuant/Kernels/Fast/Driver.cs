@@ -469,27 +469,13 @@ internal static class Driver<S, TV>
                 // for two vectors, the earlier row's term added first. Measured (quick mode) 0.66-0.73
                 // → 0.82-0.93 of the yardstick at d = 64; slower at d = 512 and 1000, whose rows
                 // keep the slot pairs below.
-                for (; d <= TwoRowLimit && k + (2 * d) <= end; k += 2 * d)
+                if (d <= TwoRowLimit)
                 {
-                    for (nuint q = 0; q < d; q += w)
-                    {
-                        GradientSlotRows<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, d, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-                    }
+                    k = StreamRowPairs<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                 }
 
-                for (; k < end; k += d)
-                {
-                    nuint q = 0;
-                    for (; q + (2 * w) <= d; q += 2 * w)
-                    {
-                        GradientSlotPair<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-                    }
-
-                    if (q < d)
-                    {
-                        GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-                    }
-                }
+                StreamRows<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                k = end;
             }
 
             for (; k + w <= n; k += w, p += w)
@@ -505,6 +491,58 @@ internal static class Driver<S, TV>
             nuint c = Rotate(j, lead, d);
             Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref aMin, j);
             Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
+        }
+    }
+
+    /// <summary>
+    /// The cycles of <see cref="GradientStream"/> from element <paramref name="k"/> (a cycle start)
+    /// two at a time while two fit before <paramref name="end"/> (<see cref="GradientSlotRows"/>);
+    /// returns where it stopped. Its own loop, out of line: inlined into the driver with the other
+    /// loops, the JIT kept the slot tables' addresses on the stack and reloaded them every vector.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    private static nuint StreamRowPairs<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint end, nuint d,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        for (; k + (2 * d) <= end; k += 2 * d)
+        {
+            for (nuint q = 0; q < d; q += (nuint)S.Count)
+            {
+                GradientSlotRows<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, d, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            }
+        }
+
+        return k;
+    }
+
+    /// <summary>
+    /// The cycles of <see cref="GradientStream"/> from element <paramref name="k"/> (a cycle start)
+    /// to <paramref name="end"/> (a cycle end), two vectors at a time (<see cref="GradientSlotPair"/>);
+    /// out of line as <see cref="StreamRowPairs"/>.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    private static void StreamRows<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint end, nuint d,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        for (; k < end; k += d)
+        {
+            nuint q = 0;
+            for (; q + (2 * w) <= d; q += 2 * w)
+            {
+                GradientSlotPair<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            }
+
+            if (q < d)
+            {
+                GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+            }
         }
     }
 
