@@ -188,6 +188,77 @@ public class PackedChainTests
         }
     }
 
+    /// <summary>
+    /// The two-part pattern gradient (two threads, not in place): the second half's lists are
+    /// stored while the first half runs, and the sums carried on over them afterwards — on
+    /// training-like data, with every element outside the range (for d &gt; 1 the lists then
+    /// outgrow the store, and the tiles past it run whole in the continuation), with NaN
+    /// gradients (both lists full: the same for d = 1), and with sums through -0 (recomputed in
+    /// the continuation). Bitwise the reference's, with and without streaming (and its lead).
+    /// </summary>
+    [Test]
+    public void Two_threads_give_the_reference_bits_on_every_path_of_the_stored_lists(
+        [Values(1, 3, 7)] int d, [Values("training", "all outside", "NaN gradients", "zero sums")] string data, [Values(false, true)] bool streamed)
+    {
+        long saved = streamed ? ForcedStreamingAttribute.Begin() : FastPath.StreamThreshold;
+        int savedThreads = FakeQuant.MaxDegreeOfParallelism;
+        try
+        {
+            FakeQuant.MaxDegreeOfParallelism = 2;
+            int n = ((int)KernelRun.ParallelThreshold / d * d) + (50 * d) + d;
+            float[] min = Enumerable.Range(0, d).Select(c => -1f - (0.1f * c)).ToArray(), max = Enumerable.Range(0, d).Select(c => 1f + (0.05f * c)).ToArray();
+            float[] g, x;
+            if (data == "zero sums")
+            {
+                Array.Fill(min, -1f);
+                Array.Fill(max, 1f);
+                (g, x) = ZeroSumData(n, d, i => i % d, d);
+            }
+            else
+            {
+                var rng = new Random(d + data.Length);
+                g = new float[n];
+                x = new float[n];
+                for (int i = 0; i < n; i++)
+                {
+                    int c = i % d;
+                    float width = max[c] - min[c];
+                    x[i] = data == "all outside"
+                        ? (rng.Next(2) == 0 ? min[c] - 1f : max[c] + 1f)
+                        : min[c] - (0.2f * width) + (float)(rng.NextDouble() * 1.4 * width);
+                    g[i] = data == "NaN gradients" && i % 97 != 0 ? float.NaN : (float)((rng.NextDouble() * 2) - 1);
+                }
+            }
+
+            float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
+            FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
+
+            // A one-element offset gives a streamed call a lead.
+            int offset = streamed ? 1 : 0;
+            float[] gBuffer = new float[n + 1], xBuffer = new float[n + 1], bBuffer = new float[n + 1];
+            g.CopyTo(gBuffer, offset);
+            x.CopyTo(xBuffer, offset);
+            float[] aMin = new float[d], aMax = new float[d];
+            FakeQuant.PerChannelGradient(gBuffer.AsSpan(offset, n), xBuffer.AsSpan(offset, n), min, max, 8, false, bBuffer.AsSpan(offset, n), aMin, aMax);
+            AssertBitwise(expected, bBuffer.AsSpan(offset, n), "backprops");
+            AssertBitwise(eMin, aMin, "backprop_wrt_min");
+            AssertBitwise(eMax, aMax, "backprop_wrt_max");
+            if (d == 1)
+            {
+                float[] vars = new float[n];
+                FakeQuant.VarsGradient(g, x, min[0], max[0], 8, false, vars, out float vMin, out float vMax);
+                AssertBitwise(expected, vars, "VarsGradient backprops");
+                AssertBitwise(eMin[0], vMin, "VarsGradient backprop_wrt_min");
+                AssertBitwise(eMax[0], vMax, "VarsGradient backprop_wrt_max");
+            }
+        }
+        finally
+        {
+            FakeQuant.MaxDegreeOfParallelism = savedThreads;
+            ForcedStreamingAttribute.End(saved);
+        }
+    }
+
     /// <summary>The same data with the channel on axis 1 of <c>[3, d, inner]</c> (runs of one channel).</summary>
     [Test]
     public void Zero_sums_on_an_inner_axis_keep_the_full_chains_sign(

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using TfFakeQuant.Quantization;
@@ -864,15 +865,8 @@ internal static class Driver<S, TV>
                 Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), ref Unsafe.Add(ref sumMin, j % d), ref Unsafe.Add(ref sumMax, j % d));
         }
 
-        // From here on, tile starts are entry 0 and channel `first`; the period's constants go
-        // into per-vector blocks (SetConstants), so the loop walks one reference.
         nuint first = lead % d;
-        ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
-        for (nuint e = 0; e < period; e++)
-        {
-            SetConstants(ref pattern, e, Unsafe.Add(ref tMin, e), Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), (e + first) % d);
-        }
-
+        SetPattern(ref table, period, d, first, ref area);
         PatternTiles<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
             n - head, d, first, period, ref area, ref lanes);
     }
@@ -897,62 +891,15 @@ internal static class Driver<S, TV>
         where TInPlace : struct, IFlag
         where TPrefetch : struct, IFlag
     {
-        nuint w = (nuint)S.Count;
-        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
-        ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
-        nuint tile = period * Math.Max(1, (nuint)Tile / period);
+        nuint tile = TileOf(period);
         for (nuint k0 = 0; k0 < n; k0 += tile)
         {
             nuint len = Math.Min(tile, n - k0);
             ref float gt = ref Unsafe.Add(ref g, k0);
             ref float xt = ref Unsafe.Add(ref x, k0);
             ref float bt = ref Unsafe.Add(ref bp, k0);
-            nuint i = 0, nB = 0, nA = 0;
-            bool exact = TZr.Value;
-            while (i + w <= len)
-            {
-                i = PatternRun<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
-                    out bool redo);
-                if (redo)
-                {
-                    // Not in place, some vector had a tiny or non-finite gradient: the gradients
-                    // and inputs being intact, the tile's pass 1 runs again with every step exact.
-                    exact = true;
-                    nB = nA = 0;
-                    i = PatternRun<Yes, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, 0, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
-                        out _);
-                }
-                else if (i + w <= len)
-                {
-                    exact = true;
-                    (nB, nA) = PatternVectorRare<TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, i, ref BlockAt(ref pattern, i, period),
-                        ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
-                    i += w;
-                }
-            }
-
-            if (i < len)
-            {
-                exact = true;
-                ref float pv = ref BlockAt(ref pattern, i, period);
-                uint m = 0;
-                for (nuint lane = 0; i + lane < len; lane++)
-                {
-                    nuint j = i + lane;
-                    ref float p = ref Unsafe.Add(ref pv, lane);
-                    Unsafe.Add(ref bt, j) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j),
-                        p, Unsafe.Add(ref p, w), Unsafe.Add(ref p, 2 * w), out float below, out float above);
-                    uint bitB = SimdScalar.NonZeroBits(below), bitA = SimdScalar.NonZeroBits(above);
-                    m |= (bitB << (int)lane) | (bitA << (16 + (int)lane));
-                    (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, Unsafe.Add(ref p, 3 * w), bitB, bitA, ref area, ref lanes, nB, nA);
-                }
-
-                if (TInPlace.Value)
-                {
-                    Unsafe.Add(ref masks, i / w) = m;
-                }
-            }
-
+            bool exact = PatternPass1<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, len, period, ref area, ref lanes, out nuint nB,
+                out nuint nA);
             if (exact)
             {
                 ChainPacked<TMulti, Yes, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
@@ -962,6 +909,207 @@ internal static class Driver<S, TV>
                 ChainPacked<TMulti, No, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
             }
         }
+    }
+
+    /// <summary>
+    /// The second part of a two-thread pattern gradient (not in place): pass 1 of the call's
+    /// tiles from element <paramref name="g"/>[0] on (<paramref name="n"/> elements, starting on
+    /// the call's tile grid) — the backprop written and each tile's lists copied to
+    /// <paramref name="store"/>, with a record (below count, above count, exact) per tile in
+    /// <paramref name="records"/> — while the first part runs the call's first tiles with their
+    /// chains. The sums are not touched: <see cref="PatternChainStored"/> continues them over
+    /// the stored lists once both parts are done, so every sum is still one chain in element
+    /// order. Stops before the first tile whose lists would not fit
+    /// <paramref name="capacity"/> floats; returns how many tiles it stored.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    public static nuint PatternStore<TZr, TMulti, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint n, nuint d, nuint first,
+        ref float table, nuint period, ref float area, ref float store, nuint capacity, ref nuint records)
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        ref int lanes = ref PatternArea.LanesFor(n, ref area);
+        SetPattern(ref table, period, d, first, ref area);
+        nuint tile = TileOf(period), used = 0, t = 0;
+        for (nuint k0 = 0; k0 < n; k0 += tile, t++)
+        {
+            nuint len = Math.Min(tile, n - k0);
+            bool exact = PatternPass1<TZr, TMulti, TStream, No, TPrefetch>(ref Unsafe.Add(ref g, k0), ref Unsafe.Add(ref x, k0), ref Unsafe.Add(ref bp, k0),
+                len, period, ref area, ref lanes, out nuint nB, out nuint nA);
+            nuint size = StoredSize<TMulti>(nB, nA);
+            if (size > capacity - used)
+            {
+                break; // this tile and the rest run whole in the continuation
+            }
+
+            ref float to = ref Unsafe.Add(ref store, used);
+            CopyLists<TMulti>(ref Unsafe.Add(ref area, PatternArea.TermsBelow), ref Unsafe.Add(ref area, PatternArea.TermsAbove),
+                ref Unsafe.Add(ref area, PatternArea.ChannelsBelow), ref Unsafe.Add(ref area, PatternArea.ChannelsAbove), nB, nA,
+                ref to, ref Unsafe.Add(ref to, nB), ref Unsafe.Add(ref to, nB + nA), ref Unsafe.Add(ref to, (2 * nB) + nA));
+            Unsafe.Add(ref records, 3 * t) = nB;
+            Unsafe.Add(ref records, (3 * t) + 1) = nA;
+            Unsafe.Add(ref records, (3 * t) + 2) = exact ? 1u : 0u;
+            used += size;
+        }
+
+        return t;
+    }
+
+    /// <summary>
+    /// The continuation of a two-thread pattern gradient, on the calling thread after both
+    /// parts: the sums, as the first part left them, carried on over the <paramref name="stored"/>
+    /// tiles of <see cref="PatternStore"/> in order (their lists copied back into the area and
+    /// chained as <see cref="PatternTiles"/> would have), then the tiles the store could not hold
+    /// run whole. <paramref name="g"/> etc. start at the second part's first element.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    public static void PatternChainStored<TZr, TMulti, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint first, ref float table, nuint period, ref float area, ref float store, ref nuint records, nuint stored)
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        SetPattern(ref table, period, d, first, ref area);
+        nuint tile = TileOf(period), used = 0, k0 = 0;
+        for (nuint t = 0; t < stored; t++, k0 += tile)
+        {
+            nuint len = Math.Min(tile, n - k0);
+            nuint nB = Unsafe.Add(ref records, 3 * t), nA = Unsafe.Add(ref records, (3 * t) + 1);
+            ref float from = ref Unsafe.Add(ref store, used);
+            CopyLists<TMulti>(ref from, ref Unsafe.Add(ref from, nB), ref Unsafe.Add(ref from, nB + nA), ref Unsafe.Add(ref from, (2 * nB) + nA), nB, nA,
+                ref Unsafe.Add(ref area, PatternArea.TermsBelow), ref Unsafe.Add(ref area, PatternArea.TermsAbove),
+                ref Unsafe.Add(ref area, PatternArea.ChannelsBelow), ref Unsafe.Add(ref area, PatternArea.ChannelsAbove));
+            ref float gt = ref Unsafe.Add(ref g, k0);
+            ref float xt = ref Unsafe.Add(ref x, k0);
+            ref float bt = ref Unsafe.Add(ref bp, k0);
+            if (Unsafe.Add(ref records, (3 * t) + 2) != 0)
+            {
+                ChainPacked<TMulti, Yes, No>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
+            }
+            else
+            {
+                ChainPacked<TMulti, No, No>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
+            }
+
+            used += StoredSize<TMulti>(nB, nA);
+        }
+
+        if (k0 < n)
+        {
+            PatternTiles<TZr, TMulti, TStream, No, TPrefetch>(ref Unsafe.Add(ref g, k0), ref Unsafe.Add(ref x, k0), ref Unsafe.Add(ref bp, k0), ref sumMin,
+                ref sumMax, n - k0, d, first, period, ref area, ref PatternArea.LanesFor(n - k0, ref area));
+        }
+    }
+
+    /// <summary>Floats a tile's lists take in the store of <see cref="PatternStore"/>: the terms, and their channels when d &gt; 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static nuint StoredSize<TMulti>(nuint nB, nuint nA)
+        where TMulti : struct, IFlag => TMulti.Value ? 2 * (nB + nA) : nB + nA;
+
+    /// <summary>Copies a tile's lists (below and above terms, and their channels when d &gt; 1) from one place to another.</summary>
+    private static void CopyLists<TMulti>(ref float termsB, ref float termsA, ref float channelsB, ref float channelsA, nuint nB, nuint nA,
+        ref float toTermsB, ref float toTermsA, ref float toChannelsB, ref float toChannelsA)
+        where TMulti : struct, IFlag
+    {
+        MemoryMarshal.CreateReadOnlySpan(ref termsB, (int)nB).CopyTo(MemoryMarshal.CreateSpan(ref toTermsB, (int)nB));
+        MemoryMarshal.CreateReadOnlySpan(ref termsA, (int)nA).CopyTo(MemoryMarshal.CreateSpan(ref toTermsA, (int)nA));
+        if (TMulti.Value)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref channelsB, (int)nB).CopyTo(MemoryMarshal.CreateSpan(ref toChannelsB, (int)nB));
+            MemoryMarshal.CreateReadOnlySpan(ref channelsA, (int)nA).CopyTo(MemoryMarshal.CreateSpan(ref toChannelsA, (int)nA));
+        }
+    }
+
+    /// <summary>
+    /// The tile length of the pattern gradient for a period: whole periods, about <see cref="Tile"/> elements.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static nuint TileOf(nuint period) => period * Math.Max(1, (nuint)Tile / period);
+
+    /// <summary>
+    /// Writes the pattern blocks of the rotated <paramref name="table"/> (<see cref="SetConstants"/>)
+    /// into the area: tile starts are entry 0 and channel <paramref name="first"/>, and the loop
+    /// walks one reference through the blocks.
+    /// </summary>
+    private static void SetPattern(ref float table, nuint period, nuint d, nuint first, ref float area)
+    {
+        ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
+        for (nuint e = 0; e < period; e++)
+        {
+            SetConstants(ref pattern, e, Unsafe.Add(ref table, (ChannelTable.NudgedMin * period) + e), Unsafe.Add(ref table, (ChannelTable.NudgedMax * period) + e),
+                Unsafe.Add(ref table, (ChannelTable.ZeroRange * period) + e), (e + first) % d);
+        }
+    }
+
+    /// <summary>
+    /// Pass 1 of one tile of <see cref="PatternTiles"/> (<paramref name="len"/> elements): the
+    /// backprop written, the lists in the area (lengths <paramref name="nB"/>, <paramref name="nA"/>);
+    /// returns whether some step was exact (then pass 2 keeps its flushes).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PatternPass1<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref float gt, ref float xt, ref float bt, nuint len, nuint period,
+        ref float area, ref int lanes, out nuint nB, out nuint nA)
+        where TZr : struct, IFlag
+        where TMulti : struct, IFlag
+        where TStream : struct, IFlag
+        where TInPlace : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        ref uint masks = ref Unsafe.As<float, uint>(ref Unsafe.Add(ref area, PatternArea.Masks));
+        ref float pattern = ref Unsafe.Add(ref area, PatternArea.Constants);
+        nuint i = 0;
+        nB = 0;
+        nA = 0;
+        bool exact = TZr.Value;
+        while (i + w <= len)
+        {
+            i = PatternRun<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, i, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
+                out bool redo);
+            if (redo)
+            {
+                // Not in place, some vector had a tiny or non-finite gradient: the gradients
+                // and inputs being intact, the tile's pass 1 runs again with every step exact.
+                exact = true;
+                nB = nA = 0;
+                i = PatternRun<Yes, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, 0, len, ref pattern, period, ref area, ref lanes, ref nB, ref nA,
+                    out _);
+            }
+            else if (i + w <= len)
+            {
+                exact = true;
+                (nB, nA) = PatternVectorRare<TMulti, TStream, TInPlace>(ref gt, ref xt, ref bt, i, ref BlockAt(ref pattern, i, period),
+                    ref Unsafe.Add(ref masks, i / w), ref area, ref lanes, nB, nA);
+                i += w;
+            }
+        }
+
+        if (i < len)
+        {
+            exact = true;
+            ref float pv = ref BlockAt(ref pattern, i, period);
+            uint m = 0;
+            for (nuint lane = 0; i + lane < len; lane++)
+            {
+                nuint j = i + lane;
+                ref float p = ref Unsafe.Add(ref pv, lane);
+                Unsafe.Add(ref bt, j) = Driver<SimdScalar, float>.Gradient(Unsafe.Add(ref gt, j), Unsafe.Add(ref xt, j),
+                    p, Unsafe.Add(ref p, w), Unsafe.Add(ref p, 2 * w), out float below, out float above);
+                uint bitB = SimdScalar.NonZeroBits(below), bitA = SimdScalar.NonZeroBits(above);
+                m |= (bitB << (int)lane) | (bitA << (16 + (int)lane));
+                (nB, nA) = Driver<SimdScalar, float>.Pack<TMulti>(below, above, Unsafe.Add(ref p, 3 * w), bitB, bitA, ref area, ref lanes, nB, nA);
+            }
+
+            if (TInPlace.Value)
+            {
+                Unsafe.Add(ref masks, i / w) = m;
+            }
+        }
+
+        return exact;
     }
 
     /// <summary><see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TPrefetch, TUniform}"/> for the tile's period.</summary>

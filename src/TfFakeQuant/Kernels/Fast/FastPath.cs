@@ -131,7 +131,7 @@ internal static unsafe class FastPath
                     Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1, AnyZeroRange = q.IsZeroRange,
                 };
                 run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
-                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+                RunPattern(ref run);
             }
         }
 
@@ -248,7 +248,14 @@ internal static unsafe class FastPath
                 run.SumMin = pMin;
                 run.SumMax = pMax;
                 run.Table = pt;
-                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+                if (run.Kind == DriverKind.GradientPattern)
+                {
+                    RunPattern(ref run);
+                }
+                else
+                {
+                    PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+                }
             }
         }
         finally
@@ -257,6 +264,54 @@ internal static unsafe class FastPath
             {
                 ArrayPool<float>.Shared.Return(rented);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs a pattern gradient (d &lt; W). With two threads allowed, from
+    /// <see cref="KernelRun.ParallelThreshold"/> elements on and not in place, in two parts: the
+    /// calling thread runs the first half of the tiles whole while a pool thread runs pass 1 of
+    /// the rest (backprop and lists — most of the work: the loop is compute-bound) into a
+    /// store, and then the calling thread carries the sums on over the stored lists. Every sum
+    /// is still one chain in element order, so the bits are those of one thread. The store
+    /// holds one float per element of the second part (lists take ~17% of that on training data,
+    /// twice for d &gt; 1); a tile whose lists do not fit, and every later one, runs whole in the
+    /// continuation. In place the calls stay on one thread (the lists' -0 rebuild would need the
+    /// lane masks of every tile).
+    /// </summary>
+    private static void RunPattern(ref KernelRun run)
+    {
+        int threads = FakeQuant.MaxDegreeOfParallelism;
+        nuint tile = Driver<SimdScalar, float>.TileOf(run.Period);
+        nuint tiles = run.Elements > run.Lead ? (run.Elements - run.Lead) / tile : 0;
+        if (threads < 2 || (long)run.Elements < KernelRun.ParallelThreshold || run.InPlace || tiles < 2)
+        {
+            PartRunner.Run(run, threads);
+            return;
+        }
+
+        run.SplitAt = run.Lead + (tiles / 2 * tile);
+        nuint rest = run.Elements - run.SplitAt;
+        float[] store = ArrayPool<float>.Shared.Rent((int)rest);
+        nuint[] records = ArrayPool<nuint>.Shared.Rent((int)(3 * ((rest / tile) + 1)));
+        try
+        {
+            fixed (float* ps = store)
+            fixed (nuint* pr = records)
+            {
+                nuint stored = 0;
+                run.Store = ps;
+                run.StoreCapacity = rest;
+                run.Records = pr;
+                run.Stored = &stored;
+                PartRunner.Run(run, 2);
+                run.FinishPattern();
+            }
+        }
+        finally
+        {
+            ArrayPool<nuint>.Shared.Return(records);
+            ArrayPool<float>.Shared.Return(store);
         }
     }
 }

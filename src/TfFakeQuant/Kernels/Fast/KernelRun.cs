@@ -25,7 +25,11 @@ internal enum DriverKind
     /// <summary><see cref="Driver{S, TV}.GradientStream"/>: one part (each channel's sums in row order).</summary>
     GradientStream,
 
-    /// <summary><see cref="Driver{S, TV}.GradientPattern"/>: one part (d &lt; W; the sums are serial chains).</summary>
+    /// <summary>
+    /// <see cref="Driver{S, TV}.GradientPattern"/> (d &lt; W; the sums are serial chains): one part,
+    /// or, with a <see cref="KernelRun.Store"/>, two — the first tiles whole, the rest's pass 1
+    /// stored for the chains to continue over after both (<see cref="KernelRun.FinishPattern"/>).
+    /// </summary>
     GradientPattern,
 
     /// <summary><see cref="Driver{S, TV}.GradientRuns"/>: splits by channels.</summary>
@@ -73,6 +77,24 @@ internal unsafe struct KernelRun
 
     /// <summary>Elements before the output is vector-aligned (0 unless <see cref="Stream"/>); the table is rotated by it.</summary>
     public nuint Lead;
+
+    /// <summary>
+    /// Two-part pattern gradient (<see cref="DriverKind.GradientPattern"/>; null: one part): the
+    /// second part's stored lists, <see cref="StoreCapacity"/> floats.
+    /// </summary>
+    public float* Store;
+
+    /// <summary>Floats of <see cref="Store"/>.</summary>
+    public nuint StoreCapacity;
+
+    /// <summary>Three per tile of the second part: below count, above count, exact (<see cref="Driver{S, TV}.PatternStore"/>).</summary>
+    public nuint* Records;
+
+    /// <summary>Where the second part reports how many of its tiles it stored.</summary>
+    public nuint* Stored;
+
+    /// <summary>The second part's first element: the lead plus a whole number of tiles.</summary>
+    public nuint SplitAt;
 
     /// <summary>The output overwrites an input (the only overlap the API allows is exact): the pattern gradient then keeps the lane masks its rare rebuild needs.</summary>
     public readonly bool InPlace => Out == G || Out == X;
@@ -125,6 +147,7 @@ internal unsafe struct KernelRun
             // get only ~1.3× its bandwidth here. See README, Performance.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
+            DriverKind.GradientPattern => Store != null ? 2u : 1u,
             _ => 1,
         };
         return (int)Math.Min((nuint)maxParts, Math.Max(1, units));
@@ -254,16 +277,7 @@ internal unsafe struct KernelRun
             case DriverKind.GradientPattern:
             {
                 float* raw = stackalloc float[PatternArea.Allocation];
-                float* area = PatternArea.Align(raw);
-                if (AnyZeroRange)
-                {
-                    GradientPattern<S, TV, Yes>(area);
-                }
-                else
-                {
-                    GradientPattern<S, TV, No>(area);
-                }
-
+                GradientPattern<S, TV>(PatternArea.Align(raw), parts == 1 ? PatternStep.Whole : part == 0 ? PatternStep.First : PatternStep.Store);
                 break;
             }
 
@@ -333,22 +347,54 @@ internal unsafe struct KernelRun
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr>(float* area)
-        where S : struct, ISimd<TV>
-        where TV : struct
-        where TZr : struct, IFlag
+    /// <summary>
+    /// The continuation of a two-part pattern gradient (<see cref="Store"/>), on the calling thread
+    /// once both parts are done: the sums carried on over the second part's stored lists.
+    /// </summary>
+    [SkipLocalsInit]
+    public readonly void FinishPattern()
     {
-        if (Channels > 1)
+        float* raw = stackalloc float[PatternArea.Allocation];
+        float* area = PatternArea.Align(raw);
+        switch (WidthBits)
         {
-            GradientPattern<S, TV, TZr, Yes>(area);
-        }
-        else
-        {
-            GradientPattern<S, TV, TZr, No>(area);
+            case 512:
+                GradientPattern<Simd512, Vector512<float>>(area, PatternStep.Finish);
+                break;
+            case 256:
+                GradientPattern<Simd256, Vector256<float>>(area, PatternStep.Finish);
+                break;
+            case 128:
+                GradientPattern<Simd128, Vector128<float>>(area, PatternStep.Finish);
+                break;
+            default:
+                GradientPattern<SimdScalar, float>(area, PatternStep.Finish);
+                break;
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti>(float* area)
+    private readonly void GradientPattern<S, TV>(float* area, PatternStep step)
+        where S : struct, ISimd<TV>
+        where TV : struct
+    {
+        switch ((AnyZeroRange, Channels > 1))
+        {
+            case (true, true):
+                GradientPattern<S, TV, Yes, Yes>(area, step);
+                break;
+            case (true, false):
+                GradientPattern<S, TV, Yes, No>(area, step);
+                break;
+            case (false, true):
+                GradientPattern<S, TV, No, Yes>(area, step);
+                break;
+            default:
+                GradientPattern<S, TV, No, No>(area, step);
+                break;
+        }
+    }
+
+    private readonly void GradientPattern<S, TV, TZr, TMulti>(float* area, PatternStep step)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
@@ -358,33 +404,55 @@ internal unsafe struct KernelRun
         switch ((Stream, InPlace, Large))
         {
             case (true, _, _):
-                GradientPattern<S, TV, TZr, TMulti, Yes, No, Yes>(area);
+                GradientPattern<S, TV, TZr, TMulti, Yes, No, Yes>(area, step);
                 break;
             case (false, true, true):
-                GradientPattern<S, TV, TZr, TMulti, No, Yes, Yes>(area);
+                GradientPattern<S, TV, TZr, TMulti, No, Yes, Yes>(area, step);
                 break;
             case (false, true, false):
-                GradientPattern<S, TV, TZr, TMulti, No, Yes, No>(area);
+                GradientPattern<S, TV, TZr, TMulti, No, Yes, No>(area, step);
                 break;
             case (false, false, true):
-                GradientPattern<S, TV, TZr, TMulti, No, No, Yes>(area);
+                GradientPattern<S, TV, TZr, TMulti, No, No, Yes>(area, step);
                 break;
             default:
-                GradientPattern<S, TV, TZr, TMulti, No, No, No>(area);
+                GradientPattern<S, TV, TZr, TMulti, No, No, No>(area, step);
                 break;
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace, TPrefetch>(float* area)
+    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace, TPrefetch>(float* area, PatternStep step)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
         where TInPlace : struct, IFlag
-        where TPrefetch : struct, IFlag =>
-        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period,
-            ref *area);
+        where TPrefetch : struct, IFlag
+    {
+        // The second part's first element is on the tile grid, so its channel is the lead's and its
+        // table entry 0 (FastPath.SplitPattern).
+        nuint first = Lead % Channels, rest = Elements - SplitAt;
+        switch (step)
+        {
+            case PatternStep.Whole:
+                Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels,
+                    Lead, ref *Table, Period, ref *area);
+                break;
+            case PatternStep.First:
+                Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, SplitAt, Channels,
+                    Lead, ref *Table, Period, ref *area);
+                break;
+            case PatternStep.Store:
+                *Stored = Driver<S, TV>.PatternStore<TZr, TMulti, TStream, TPrefetch>(ref G[SplitAt], ref X[SplitAt], ref Out[SplitAt], rest, Channels, first,
+                    ref *Table, Period, ref *area, ref *Store, StoreCapacity, ref *Records);
+                break;
+            default:
+                Driver<S, TV>.PatternChainStored<TZr, TMulti, TStream, TPrefetch>(ref G[SplitAt], ref X[SplitAt], ref Out[SplitAt], ref *SumMin, ref *SumMax,
+                    rest, Channels, first, ref *Table, Period, ref *area, ref *Store, ref *Records, *Stored);
+                break;
+        }
+    }
 
     private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
         where S : struct, ISimd<TV>
@@ -459,4 +527,20 @@ internal unsafe struct KernelRun
         nuint end = part == parts - 1 ? count : Math.Min(count, units * (nuint)(part + 1) / (nuint)parts * unit);
         return (start, end);
     }
+}
+
+/// <summary>What a call of the pattern gradient's driver does (<see cref="KernelRun.Store"/>).</summary>
+internal enum PatternStep
+{
+    /// <summary>The whole call on one thread.</summary>
+    Whole,
+
+    /// <summary>Part 0 of two: the tiles before <see cref="KernelRun.SplitAt"/>, sums included.</summary>
+    First,
+
+    /// <summary>Part 1 of two: pass 1 of the rest, lists stored.</summary>
+    Store,
+
+    /// <summary>After both parts: the sums carried on over the stored lists.</summary>
+    Finish,
 }
