@@ -37,9 +37,11 @@ public static class FakeQuant
     /// Calls on fewer than 262,144 elements always run on the calling thread. Elementwise work
     /// (forward ops, ArgsGradient) is split into blocks of rows; range gradients with the channel
     /// on an inner axis are split across channels (each channel summed by one thread over all its
-    /// elements in order); channel-last and per-tensor range gradients run on one thread (their
-    /// sums are serial per channel, and splitting channels measured slower). Results do not depend
-    /// on this value.
+    /// elements in order); per-tensor range gradients and channel-last ones with fewer channels
+    /// than vector lanes use two threads when not in place (the second lists the second half's
+    /// sum terms, which the first then adds in element order); other channel-last range gradients
+    /// run on one thread (their sums are serial per channel, and splitting channels measured
+    /// slower). Results do not depend on this value.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
     public static int MaxDegreeOfParallelism

@@ -41,8 +41,10 @@ internal enum DriverKind
 /// threads while the caller, which owns the memory, waits. Every range a part gets is a pure
 /// function of the shape and the part count, and no driver's result depends on the split:
 /// elementwise drivers have no cross-element state, and the gradient drivers split only across
-/// channels, each channel's sums being computed by one thread over all rows in row order. Hence
-/// the result is bitwise the same for every thread count.
+/// channels, each channel's sums being computed by one thread over all rows in row order — or,
+/// for the two-part pattern gradient, by the calling thread over the first part's elements and
+/// then the second part's stored terms, in element order. Hence the result is bitwise the same
+/// for every thread count.
 /// </summary>
 internal unsafe struct KernelRun
 {
