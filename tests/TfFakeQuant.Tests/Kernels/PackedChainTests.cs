@@ -158,9 +158,6 @@ public class PackedChainTests
                 "infinity" => float.PositiveInfinity,
                 _ => g[at],
             };
-            float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
-            FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
-
             float[] gs = (float[])g.Clone(), xs = (float[])x.Clone();
             float[] bs = output switch
             {
@@ -168,19 +165,7 @@ public class PackedChainTests
                 "over inputs" => xs,
                 _ => new float[n],
             };
-            float[] aMin = new float[d], aMax = new float[d];
-            FakeQuant.PerChannelGradient(gs, xs, min, max, 8, false, bs, aMin, aMax);
-            AssertBitwise(expected, bs, "backprops");
-            AssertBitwise(eMin, aMin, "backprop_wrt_min");
-            AssertBitwise(eMax, aMax, "backprop_wrt_max");
-            if (d == 1)
-            {
-                float[] vars = new float[n];
-                FakeQuant.VarsGradient(g, x, min[0], max[0], 8, false, vars, out float vMin, out float vMax);
-                AssertBitwise(expected, vars, "VarsGradient backprops");
-                AssertBitwise(eMin[0], vMin, "VarsGradient backprop_wrt_min");
-                AssertBitwise(eMax[0], vMax, "VarsGradient backprop_wrt_max");
-            }
+            AssertGradientIsTheReferences(g, x, min, max, gs, xs, bs);
         }
         finally
         {
@@ -230,27 +215,12 @@ public class PackedChainTests
                 }
             }
 
-            float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
-            FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
-
             // A one-element offset gives a streamed call a lead.
             int offset = streamed ? 1 : 0;
             float[] gBuffer = new float[n + 1], xBuffer = new float[n + 1], bBuffer = new float[n + 1];
             g.CopyTo(gBuffer, offset);
             x.CopyTo(xBuffer, offset);
-            float[] aMin = new float[d], aMax = new float[d];
-            FakeQuant.PerChannelGradient(gBuffer.AsSpan(offset, n), xBuffer.AsSpan(offset, n), min, max, 8, false, bBuffer.AsSpan(offset, n), aMin, aMax);
-            AssertBitwise(expected, bBuffer.AsSpan(offset, n), "backprops");
-            AssertBitwise(eMin, aMin, "backprop_wrt_min");
-            AssertBitwise(eMax, aMax, "backprop_wrt_max");
-            if (d == 1)
-            {
-                float[] vars = new float[n];
-                FakeQuant.VarsGradient(g, x, min[0], max[0], 8, false, vars, out float vMin, out float vMax);
-                AssertBitwise(expected, vars, "VarsGradient backprops");
-                AssertBitwise(eMin[0], vMin, "VarsGradient backprop_wrt_min");
-                AssertBitwise(eMax[0], vMax, "VarsGradient backprop_wrt_max");
-            }
+            AssertGradientIsTheReferences(g, x, min, max, gBuffer.AsSpan(offset, n), xBuffer.AsSpan(offset, n), bBuffer.AsSpan(offset, n));
         }
         finally
         {
@@ -284,6 +254,32 @@ public class PackedChainTests
             AssertBitwise(AxisTests.FromChannelLast(expectedLast, shape, 1), b, $"seed {seed}: backprops");
             AssertBitwise(eMin, aMin, $"seed {seed}: backprop_wrt_min");
             AssertBitwise(eMax, aMax, $"seed {seed}: backprop_wrt_max");
+        }
+    }
+
+    /// <summary>
+    /// The per-channel gradient (8 bits) of <paramref name="gs"/> and <paramref name="xs"/> — copies
+    /// of <paramref name="g"/> and <paramref name="x"/>, which <paramref name="bs"/> may overwrite —
+    /// bitwise the reference's on <paramref name="g"/> and <paramref name="x"/>; for one channel
+    /// VarsGradient's too.
+    /// </summary>
+    private static void AssertGradientIsTheReferences(float[] g, float[] x, float[] min, float[] max, Span<float> gs, Span<float> xs, Span<float> bs)
+    {
+        int n = g.Length, d = min.Length;
+        float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
+        FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
+        float[] aMin = new float[d], aMax = new float[d];
+        FakeQuant.PerChannelGradient(gs, xs, min, max, 8, false, bs, aMin, aMax);
+        AssertBitwise(expected, bs, "backprops");
+        AssertBitwise(eMin, aMin, "backprop_wrt_min");
+        AssertBitwise(eMax, aMax, "backprop_wrt_max");
+        if (d == 1)
+        {
+            float[] vars = new float[n];
+            FakeQuant.VarsGradient(g, x, min[0], max[0], 8, false, vars, out float vMin, out float vMax);
+            AssertBitwise(expected, vars, "VarsGradient backprops");
+            AssertBitwise(eMin[0], vMin, "VarsGradient backprop_wrt_min");
+            AssertBitwise(eMax[0], vMax, "VarsGradient backprop_wrt_max");
         }
     }
 
