@@ -299,7 +299,7 @@ internal static unsafe class FastPath
             fixed (float* ps = store)
             fixed (nuint* pr = records)
             {
-                nuint stored = 0;
+                nuint stored = KernelRun.NotStored;
                 run.Store = ps;
                 run.StoreCapacity = rest;
                 run.Records = pr;

@@ -92,8 +92,11 @@ internal unsafe struct KernelRun
     /// <summary>Three per tile of the second part: below count, above count, exact (<see cref="Driver{S, TV}.PatternStore"/>).</summary>
     public nuint* Records;
 
-    /// <summary>Where the second part reports how many of its tiles it stored.</summary>
+    /// <summary>Where the second part reports how many of its tiles it stored (<see cref="NotStored"/> until it has run).</summary>
     public nuint* Stored;
+
+    /// <summary>The value of <see cref="Stored"/> before the second part has run.</summary>
+    public const nuint NotStored = uint.MaxValue;
 
     /// <summary>The second part's first element: the lead plus a whole number of tiles.</summary>
     public nuint SplitAt;
@@ -356,6 +359,11 @@ internal unsafe struct KernelRun
     [SkipLocalsInit]
     public readonly void FinishPattern()
     {
+        if (*Stored == NotStored)
+        {
+            return; // the call ran as one part, whole
+        }
+
         float* raw = stackalloc float[PatternArea.Allocation];
         float* area = PatternArea.Align(raw);
         switch (WidthBits)
