@@ -1328,8 +1328,9 @@ internal static class Driver<S, TV>
     /// (-0 + +0 = +0, which the packed chain skips), after which the packed chain holds -0 and the
     /// full one +0 until a nonzero term makes them equal again (a listed ±0 term keeps that pair:
     /// -0 + t and +0 + t are -0, +0 or both +0). So a packed sum ending at +0 is the full chain's,
-    /// and one ending at -0 is rebuilt (<c>ChainRebuilt</c>). Without <typeparamref name="TFlush"/>
-    /// (a tile whose every vector took the fast step) the flushes are left out: each listed term is
+    /// and one ending at -0 is redone in full (<c>ChainFull</c>: rebuilt in place, recomputed
+    /// otherwise). Without <typeparamref name="TFlush"/> (a tile whose every vector took the fast
+    /// step) the flushes are left out: each listed term is
     /// then a gradient that is 0 or normal with <c>|g| ≥ 2^-102</c>, and each sum enters the tile
     /// flushed, so by <see cref="GradientStep{TZr}"/>'s argument no sum becomes a nonzero subnormal.
     /// </summary>
