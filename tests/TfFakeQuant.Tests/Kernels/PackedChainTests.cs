@@ -176,10 +176,9 @@ public class PackedChainTests
     /// <summary>
     /// The two-part pattern gradient (two threads, not in place): the second half's lists are
     /// stored while the first half runs, and the sums carried on over them afterwards — on
-    /// training-like data, with every element outside the range (for d &gt; 1 the lists then
-    /// outgrow the store, and the tiles past it run whole in the continuation), with NaN
-    /// gradients (both lists full: the same for d = 1), and with sums through -0 (recomputed in
-    /// the continuation). Bitwise the reference's, with and without streaming (and its lead).
+    /// training-like data, with every element outside the range (the lists then outgrow the
+    /// store, and the tiles past it run whole in the continuation), with NaN gradients (both
+    /// lists full), and with sums through -0 (recomputed in the continuation). Bitwise the reference's, with and without streaming (and its lead).
     /// </summary>
     [Test]
     public void Two_threads_give_the_reference_bits_on_every_path_of_the_stored_lists(

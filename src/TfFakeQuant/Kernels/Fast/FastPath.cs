@@ -274,9 +274,9 @@ internal static unsafe class FastPath
     /// the rest (backprop and lists — most of the work: the loop is compute-bound) into a
     /// store, and then the calling thread carries the sums on over the stored lists. Every sum
     /// is still one chain in element order, so the bits are those of one thread. The store
-    /// holds one float per element of the second part (lists take ~17% of that on training data,
-    /// twice for d &gt; 1); a tile whose lists do not fit, and every later one, runs whole in the
-    /// continuation. In place the calls stay on one thread (the lists' -0 rebuild would need the
+    /// holds half a float per element of the second part (its lists take ~17 % of an element's
+    /// float on training data, twice that with their channels for d &gt; 1); a tile whose lists
+    /// do not fit, and every later one, runs whole in the continuation. In place the calls stay on one thread (the lists' -0 rebuild would need the
     /// lane masks of every tile).
     /// </summary>
     private static void RunPattern(ref KernelRun run)
@@ -292,7 +292,8 @@ internal static unsafe class FastPath
 
         run.SplitAt = run.Lead + (tiles / 2 * tile);
         nuint rest = run.Elements - run.SplitAt;
-        float[] store = ArrayPool<float>.Shared.Rent((int)rest);
+        nuint capacity = (rest / 2) + 1;
+        float[] store = ArrayPool<float>.Shared.Rent((int)capacity);
         nuint[] records = ArrayPool<nuint>.Shared.Rent((int)(3 * ((rest / tile) + 1)));
         try
         {
@@ -301,7 +302,7 @@ internal static unsafe class FastPath
             {
                 nuint stored = KernelRun.NotStored;
                 run.Store = ps;
-                run.StoreCapacity = rest;
+                run.StoreCapacity = capacity;
                 run.Records = pr;
                 run.Stored = &stored;
                 PartRunner.Run(run, 2);
