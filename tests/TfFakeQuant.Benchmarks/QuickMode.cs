@@ -27,15 +27,15 @@ public static class QuickMode
             TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold = long.Parse(args[threshold + 1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        int only = Array.IndexOf(args, "--shape");
+        string[] shapes = only >= 0 ? ArgumentsFrom(args, only + 1) : Shapes.All;
         int sweep = Array.IndexOf(args, "--sweep");
         if (sweep >= 0)
         {
-            return Sweep(args[sweep + 1], args[(sweep + 2)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(long.Parse).ToArray(),
-                Array.IndexOf(args, "--shape") is int s and >= 0 ? args[(s + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All);
+            return Sweep(args[sweep + 1], ArgumentsFrom(args, sweep + 2).Select(long.Parse).ToArray(), shapes);
         }
 
-        int only = Array.IndexOf(args, "--shape");
-        foreach (string shape in only >= 0 ? args[(only + 1)..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray() : Shapes.All)
+        foreach (string shape in shapes)
         {
             var data = new Shapes.Data(shape);
 
@@ -106,6 +106,10 @@ public static class QuickMode
     /// prefetch settings once measured alike where alternating builds showed a steady 0.1 of the
     /// yardstick between them. Prints one line per shape: time and ratio per value.
     /// </summary>
+    /// <summary>The arguments from <paramref name="index"/> up to the next option (<c>--…</c>).</summary>
+    private static string[] ArgumentsFrom(string[] args, int index) =>
+        args[index..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+
     private static int Sweep(string setting, long[] values, string[] shapes)
     {
         Action<long> set = setting switch

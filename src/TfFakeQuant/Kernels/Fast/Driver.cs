@@ -850,7 +850,6 @@ internal static class Driver<S, TV>
         where TInPlace : struct, IFlag
         where TPrefetch : struct, IFlag
     {
-        nuint w = (nuint)S.Count;
         ref int lanes = ref PatternArea.LanesFor(n, ref area);
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
@@ -900,14 +899,27 @@ internal static class Driver<S, TV>
             ref float bt = ref Unsafe.Add(ref bp, k0);
             bool exact = PatternPass1<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref gt, ref xt, ref bt, len, period, ref area, ref lanes, out nuint nB,
                 out nuint nA);
-            if (exact)
-            {
-                ChainPacked<TMulti, Yes, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
-            }
-            else
-            {
-                ChainPacked<TMulti, No, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
-            }
+            ChainTile<TMulti, TInPlace>(exact, ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ChainPacked"/> for a tile whose pass 1 took an exact step somewhere (its flushes
+    /// kept) or none (left out).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ChainTile<TMulti, TInPlace>(bool exact, ref float sumMin, ref float sumMax, nuint d, nuint first, nuint len, nuint nB, nuint nA,
+        ref float area, ref float gt, ref float xt, ref float bt, nuint period)
+        where TMulti : struct, IFlag
+        where TInPlace : struct, IFlag
+    {
+        if (exact)
+        {
+            ChainPacked<TMulti, Yes, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
+        }
+        else
+        {
+            ChainPacked<TMulti, No, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
         }
     }
 
@@ -982,17 +994,8 @@ internal static class Driver<S, TV>
             CopyLists<TMulti>(ref from, ref Unsafe.Add(ref from, nB), ref Unsafe.Add(ref from, nB + nA), ref Unsafe.Add(ref from, (2 * nB) + nA), nB, nA,
                 ref Unsafe.Add(ref area, PatternArea.TermsBelow), ref Unsafe.Add(ref area, PatternArea.TermsAbove),
                 ref Unsafe.Add(ref area, PatternArea.ChannelsBelow), ref Unsafe.Add(ref area, PatternArea.ChannelsAbove));
-            ref float gt = ref Unsafe.Add(ref g, k0);
-            ref float xt = ref Unsafe.Add(ref x, k0);
-            ref float bt = ref Unsafe.Add(ref bp, k0);
-            if (Unsafe.Add(ref records, (3 * t) + 2) != 0)
-            {
-                ChainPacked<TMulti, Yes, No>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
-            }
-            else
-            {
-                ChainPacked<TMulti, No, No>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
-            }
+            ChainTile<TMulti, No>(Unsafe.Add(ref records, (3 * t) + 2) != 0, ref sumMin, ref sumMax, d, first, len, nB, nA, ref area,
+                ref Unsafe.Add(ref g, k0), ref Unsafe.Add(ref x, k0), ref Unsafe.Add(ref bp, k0), period);
 
             used += StoredSize<TMulti>(nB, nA);
         }
@@ -1295,7 +1298,7 @@ internal static class Driver<S, TV>
     /// <paramref name="i"/>, a multiple of W: tiles start at entry 0, so it is entry <c>i mod period</c>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ref float BlockAt(ref float pattern, nuint i, nuint period) => ref Unsafe.Add(ref pattern, i % period * PatternBlock);
+    private static ref float BlockAt(ref float pattern, nuint i, nuint period) => ref EntryAt(ref pattern, i % period);
 
     /// <summary>
     /// Appends the lanes <paramref name="bitsB"/> of <paramref name="below"/> to the below list and

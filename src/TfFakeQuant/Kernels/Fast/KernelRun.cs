@@ -441,7 +441,7 @@ internal unsafe struct KernelRun
         where TPrefetch : struct, IFlag
     {
         // The second part's first element is on the tile grid, so its channel is the lead's and its
-        // table entry 0 (FastPath.SplitPattern).
+        // table entry 0 (FastPath.RunPattern).
         nuint first = Lead % Channels, rest = Elements - SplitAt;
         switch (step)
         {
