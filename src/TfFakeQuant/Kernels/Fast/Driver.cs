@@ -851,24 +851,291 @@ internal static class Driver<S, TV>
         where TPrefetch : struct, IFlag
     {
         ref int lanes = ref PatternArea.LanesFor(n, ref area);
-        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
-        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
-        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
-
-        // The lead elements (channels 0 .. lead-1 of row 0; entry period - lead + j of the rotated table).
         nuint head = Math.Min(lead, n);
-        for (nuint j = 0; j < head; j++)
-        {
-            nuint e = period - lead + j;
-            Unsafe.Add(ref bp, j) = Driver<SimdScalar, float>.GradientStep<Yes>(Unsafe.Add(ref g, j), Unsafe.Add(ref x, j), Unsafe.Add(ref tMin, e),
-                Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), ref Unsafe.Add(ref sumMin, j % d), ref Unsafe.Add(ref sumMax, j % d));
-        }
-
+        ScalarSteps(ref g, ref x, ref bp, ref sumMin, ref sumMax, 0, head, d, lead, ref table, period);
         nuint first = lead % d;
         SetPattern(ref table, period, d, first, ref area);
         PatternTiles<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref Unsafe.Add(ref g, head), ref Unsafe.Add(ref x, head), ref Unsafe.Add(ref bp, head), ref sumMin, ref sumMax,
             n - head, d, first, period, ref area, ref lanes);
     }
+
+    /// <summary>
+    /// Exact one-element steps for elements <paramref name="from"/> .. <paramref name="to"/> - 1 of a
+    /// d &lt; W gradient whose table is rotated by <paramref name="lead"/> (element i reads entry
+    /// <c>(i - lead) mod period</c>), on the sums in memory: the lead before the aligned vectors
+    /// and the tail after them.
+    /// </summary>
+    private static void ScalarSteps(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax, nuint from, nuint to, nuint d, nuint lead,
+        ref float table, nuint period)
+    {
+        ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * period);
+        ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * period);
+        ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * period);
+        for (nuint i = from; i < to; i++)
+        {
+            nuint e = (i + period - (lead % period)) % period;
+            Unsafe.Add(ref bp, i) = Driver<SimdScalar, float>.GradientStep<Yes>(Unsafe.Add(ref g, i), Unsafe.Add(ref x, i), Unsafe.Add(ref tMin, e),
+                Unsafe.Add(ref tMax, e), Unsafe.Add(ref tZr, e), ref Unsafe.Add(ref sumMin, i % d), ref Unsafe.Add(ref sumMax, i % d));
+        }
+    }
+
+    /// <summary>Most rounds <see cref="GradientRounds"/> takes per vector (<c>ceil(W / d)</c>); fewer channels go to the pattern driver.</summary>
+    public const int MaxRounds = 4;
+
+    /// <summary>Vectors per vector of the period in the blocks of <see cref="GradientRounds"/>: nudged min, nudged max, zero-range mask, and up to <see cref="MaxRounds"/> lane lists.</summary>
+    private const int RoundsBlock = 3 + MaxRounds;
+
+    /// <summary>Floats of the work area of <see cref="GradientRounds"/>: the blocks of the longest period (15 · 16), two vectors of sums, and room to align it to 64 bytes.</summary>
+    public const int RoundsArea = (RoundsBlock * 240) + 32 + 16;
+
+    /// <summary>
+    /// The channel-last gradient for <c>2 ≤ d &lt; W</c> with <c>ceil(W/d) ≤ </c><see cref="MaxRounds"/>,
+    /// in one pass and with the exact chains of the reference, no lists. The sums live in two
+    /// vectors, lane c holding channel c. A vector of W elements holds each channel at most
+    /// R = <c>ceil(W/d)</c> times, so its terms reach the sums in R rounds: round o adds, to each
+    /// channel's lane, that channel's o-th term in the vector (<see cref="ISimd{TV}.Pick"/> with a
+    /// lane list of the period's table), or −0 where the channel has fewer — an add that leaves
+    /// the sum as it is. Each sum therefore takes exactly its channel's terms, every one, in
+    /// element order: the reference's chain <c>s = flush(s + term)</c>, bitwise, with its latency
+    /// of R adds per vector (d = 3 at W = 8: 3 adds, where the pattern driver packs lists and
+    /// chains them in a second pass). The flushes are skipped for a vector with no gradient of
+    /// magnitude in (0, 2^-102), by <see cref="GradientStep{TZr}"/>'s argument (a −0 filler
+    /// changes no sum); the others take every flush. Loads each vector's g and x before writing
+    /// its backprop, so the backprop may overwrite either. <c>area</c>: <see cref="RoundsArea"/>
+    /// floats, 64-byte aligned.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    public static void GradientRounds<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint n, nuint d, nuint lead, ref float table, nuint period, ref float area)
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        nuint head = Math.Min(lead, n);
+        ScalarSteps(ref g, ref x, ref bp, ref sumMin, ref sumMax, 0, head, d, lead, ref table, period);
+        nuint rounds = (w + d - 1) / d;
+        nuint len = (n - head) / w * w;
+        if (len > 0)
+        {
+            SetRounds(ref table, period, d, lead % d, ref area);
+            ref float sums = ref Unsafe.Add(ref area, RoundsBlock * period);
+            for (nuint c = 0; c < w; c++)
+            {
+                Unsafe.Add(ref sums, c) = c < d ? Unsafe.Add(ref sumMin, c) : 0f;
+                Unsafe.Add(ref sums, w + c) = c < d ? Unsafe.Add(ref sumMax, c) : 0f;
+            }
+
+            ref float gv = ref Unsafe.Add(ref g, head), xv = ref Unsafe.Add(ref x, head), bv = ref Unsafe.Add(ref bp, head);
+            switch ((rounds, w % d != 0))
+            {
+                case (2, false):
+                    RoundsRun<TZr, TStream, TPrefetch, No, No, No>(ref gv, ref xv, ref bv, len, period, ref area, ref sums);
+                    break;
+                case (2, true):
+                    RoundsRun<TZr, TStream, TPrefetch, No, No, Yes>(ref gv, ref xv, ref bv, len, period, ref area, ref sums);
+                    break;
+                case (3, false):
+                    RoundsRun<TZr, TStream, TPrefetch, Yes, No, No>(ref gv, ref xv, ref bv, len, period, ref area, ref sums);
+                    break;
+                case (3, true):
+                    RoundsRun<TZr, TStream, TPrefetch, Yes, No, Yes>(ref gv, ref xv, ref bv, len, period, ref area, ref sums);
+                    break;
+                case (_, false):
+                    RoundsRun<TZr, TStream, TPrefetch, Yes, Yes, No>(ref gv, ref xv, ref bv, len, period, ref area, ref sums);
+                    break;
+                default:
+                    RoundsRun<TZr, TStream, TPrefetch, Yes, Yes, Yes>(ref gv, ref xv, ref bv, len, period, ref area, ref sums);
+                    break;
+            }
+
+            for (nuint c = 0; c < d; c++)
+            {
+                Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref sums, c);
+                Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref sums, w + c);
+            }
+        }
+
+        ScalarSteps(ref g, ref x, ref bp, ref sumMin, ref sumMax, head + len, n, d, lead, ref table, period);
+    }
+
+    /// <summary>
+    /// Writes the blocks of <see cref="GradientRounds"/> for the rotated <paramref name="table"/>:
+    /// per vector k of the period, the bounds and zero-range mask of its lanes, then for each
+    /// round o the lane list whose lane c holds the lane of channel c's o-th element in the
+    /// vector, or int.MinValue (a −0 filler) if it has fewer, and so do the lanes c ≥ d. The
+    /// vector's lane j is entry <c>k·W + j</c>, channel <c>(k·W + j + first) mod d</c>.
+    /// </summary>
+    private static void SetRounds(ref float table, nuint period, nuint d, nuint first, ref float area)
+    {
+        nuint w = (nuint)S.Count;
+        Span<int> seen = stackalloc int[16];
+        for (nuint k = 0; k < period / w; k++)
+        {
+            ref float block = ref Unsafe.Add(ref area, k * RoundsBlock * w);
+            ref int lists = ref Unsafe.As<float, int>(ref Unsafe.Add(ref block, 3 * w));
+            seen.Clear();
+            for (nuint j = 0; j < MaxRounds * w; j++)
+            {
+                Unsafe.Add(ref lists, j) = int.MinValue;
+            }
+
+            for (nuint j = 0; j < w; j++)
+            {
+                nuint e = (k * w) + j, c = (e + first) % d;
+                Unsafe.Add(ref block, j) = Unsafe.Add(ref table, (ChannelTable.NudgedMin * period) + e);
+                Unsafe.Add(ref block, w + j) = Unsafe.Add(ref table, (ChannelTable.NudgedMax * period) + e);
+                Unsafe.Add(ref block, (2 * w) + j) = Unsafe.Add(ref table, (ChannelTable.ZeroRange * period) + e);
+                Unsafe.Add(ref lists, ((nuint)seen[(int)c]++ * w) + c) = (int)j;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The vector loop of <see cref="GradientRounds"/> over <paramref name="len"/> elements (whole
+    /// vectors, starting at entry 0 of the period), the sums entering and leaving in
+    /// <paramref name="sums"/> (min vector, then max vector). Two vectors per iteration, one
+    /// small-gradient test for both. <typeparamref name="TThree"/> and <typeparamref name="TFour"/>:
+    /// a third and a fourth round; <typeparamref name="TFill"/>: W mod d ≠ 0, so the last round
+    /// has channels without a term (the others never: W consecutive elements hold every channel
+    /// at least <c>floor(W/d)</c> times).
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    private static void RoundsRun<TZr, TStream, TPrefetch, TThree, TFour, TFill>(ref float g, ref float x, ref float bp, nuint len, nuint period,
+        ref float blocks, ref float sums)
+        where TZr : struct, IFlag
+        where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
+        where TThree : struct, IFlag
+        where TFour : struct, IFlag
+        where TFill : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        ref float end = ref Unsafe.Add(ref blocks, RoundsBlock * period);
+        ref float pv = ref blocks;
+        TV sMin = S.Load(ref sums, 0), sMax = S.Load(ref sums, w);
+        nuint i = 0;
+        for (; i + (2 * w) <= len; i += 2 * w)
+        {
+            Prefetch<TPrefetch>(ref g, i + PrefetchDistance);
+            Prefetch<TPrefetch>(ref x, i + PrefetchDistance);
+            TV g0 = S.Load(ref g, i), g1 = S.Load(ref g, i + w);
+            ref float pv1 = ref NextBlock(ref pv, ref blocks, ref end);
+            if (TZr.Value || S.AnySmallNonZero(g0, g1))
+            {
+                (sMin, sMax) = RoundsPairExact<TStream, TThree, TFour, TFill>(ref g, ref x, ref bp, i, ref pv, ref pv1, sMin, sMax);
+            }
+            else
+            {
+                Put<TStream>(RoundsStep<No, TThree, TFour, TFill>(g0, S.Load(ref x, i), ref pv, ref sMin, ref sMax), ref bp, i);
+                Put<TStream>(RoundsStep<No, TThree, TFour, TFill>(g1, S.Load(ref x, i + w), ref pv1, ref sMin, ref sMax), ref bp, i + w);
+            }
+
+            pv = ref NextBlock(ref pv1, ref blocks, ref end);
+        }
+
+        if (i < len)
+        {
+            // The last vector: exact (one step of the whole call).
+            Put<TStream>(RoundsStep<Yes, TThree, TFour, TFill>(S.Load(ref g, i), S.Load(ref x, i), ref pv, ref sMin, ref sMax), ref bp, i);
+        }
+
+        S.Store(sMin, ref sums, 0);
+        S.Store(sMax, ref sums, w);
+    }
+
+    /// <summary>
+    /// The exact steps of a pair of vectors of <see cref="RoundsRun"/> (elements <paramref name="i"/>
+    /// and i + W; blocks <paramref name="block0"/>, <paramref name="block1"/>), out of line: inlined
+    /// beside the fast pair, it made the loop exceed the JIT's inlining budget and lane operations became calls.
+    /// Returns the sums.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (TV Min, TV Max) RoundsPairExact<TStream, TThree, TFour, TFill>(ref float g, ref float x, ref float bp, nuint i, ref float block0,
+        ref float block1, TV sMin, TV sMax)
+        where TStream : struct, IFlag
+        where TThree : struct, IFlag
+        where TFour : struct, IFlag
+        where TFill : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        Put<TStream>(RoundsStep<Yes, TThree, TFour, TFill>(S.Load(ref g, i), S.Load(ref x, i), ref block0, ref sMin, ref sMax), ref bp, i);
+        Put<TStream>(RoundsStep<Yes, TThree, TFour, TFill>(S.Load(ref g, i + w), S.Load(ref x, i + w), ref block1, ref sMin, ref sMax), ref bp, i + w);
+        return (sMin, sMax);
+    }
+
+    /// <summary>The block after <paramref name="block"/> in the period's ring of <see cref="SetRounds"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref float NextBlock(ref float block, ref float blocks, ref float end)
+    {
+        ref float next = ref Unsafe.Add(ref block, RoundsBlock * S.Count);
+        return ref Unsafe.AreSame(ref next, ref end) ? ref blocks : ref next;
+    }
+
+    /// <summary>
+    /// One vector of <see cref="RoundsRun"/> with its constants <paramref name="block"/>: returns
+    /// the backprop and adds the terms to the sums in rounds. <typeparamref name="TExact"/>: every
+    /// flush (<see cref="Gradient"/>, each sum flushed after each round); otherwise the caller has
+    /// checked that no gradient is a small nonzero, so no flush can act.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV RoundsStep<TExact, TThree, TFour, TFill>(TV gv, TV xv, ref float block, ref TV sMin, ref TV sMax)
+        where TExact : struct, IFlag
+        where TThree : struct, IFlag
+        where TFour : struct, IFlag
+        where TFill : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        TV nmin = S.Load(ref block, 0), nmax = S.Load(ref block, w);
+        if (TExact.Value)
+        {
+            TV b = Gradient(gv, xv, nmin, nmax, S.Load(ref block, 2 * w), out TV below, out TV above);
+            AddRounds<Yes, TThree, TFour, TFill>(ref sMin, below, ref block);
+            AddRounds<Yes, TThree, TFour, TFill>(ref sMax, above, ref block);
+            return b;
+        }
+
+        TV one = S.Broadcast(1f);
+        AddRounds<No, TThree, TFour, TFill>(ref sMin, S.Multiply(gv, S.And(S.LessThan(xv, nmin), one)), ref block);
+        AddRounds<No, TThree, TFour, TFill>(ref sMax, S.Multiply(gv, S.And(S.LessThan(nmax, xv), one)), ref block);
+        return S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one));
+    }
+
+    /// <summary>
+    /// One vector's <paramref name="terms"/> added to the sums <paramref name="s"/> in its rounds
+    /// (lane lists in <paramref name="block"/>), flushing each sum under <typeparamref name="TFlush"/>;
+    /// only the last round of a <typeparamref name="TFill"/> call fills lanes with −0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRounds<TFlush, TThree, TFour, TFill>(ref TV s, TV terms, ref float block)
+        where TFlush : struct, IFlag
+        where TThree : struct, IFlag
+        where TFour : struct, IFlag
+        where TFill : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        s = FlushVectorIf<TFlush>(S.Add(s, S.Permute(terms, S.Load(ref block, 3 * w))));
+        s = FlushVectorIf<TFlush>(S.Add(s, Round<TFill, TThree>(terms, S.Load(ref block, 4 * w))));
+        if (TThree.Value)
+        {
+            s = FlushVectorIf<TFlush>(S.Add(s, Round<TFill, TFour>(terms, S.Load(ref block, 5 * w))));
+        }
+
+        if (TFour.Value)
+        {
+            s = FlushVectorIf<TFlush>(S.Add(s, Round<TFill, No>(terms, S.Load(ref block, 6 * w))));
+        }
+    }
+
+    /// <summary>A round's terms: with −0 fills if it is the last (no <typeparamref name="TMore"/>) of a <typeparamref name="TFill"/> call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Round<TFill, TMore>(TV terms, TV lanes)
+        where TFill : struct, IFlag
+        where TMore : struct, IFlag => TFill.Value && !TMore.Value ? S.Pick(terms, lanes) : S.Permute(terms, lanes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV FlushVectorIf<TFlush>(TV v)
+        where TFlush : struct, IFlag => TFlush.Value ? S.Flush(v) : v;
 
     /// <summary>
     /// The tiles of <see cref="GradientPattern{TZr, TMulti, TStream, TInPlace, TPrefetch}"/> over <paramref name="n"/>

@@ -224,6 +224,11 @@ internal static unsafe class FastPath
             run.Kind = DriverKind.GradientColumns;
             period = channels;
         }
+        else if (channels >= 2 && (lanes + channels - 1) / channels <= Driver<SimdScalar, float>.MaxRounds)
+        {
+            run.Kind = DriverKind.GradientRounds;
+            period = (int)ChannelTable.Lcm(channels, lanes);
+        }
         else
         {
             run.Kind = DriverKind.GradientPattern;
@@ -238,9 +243,10 @@ internal static unsafe class FastPath
         {
             fixed (float* pg = gradients, px = inputs, pb = backprops, pMin = sumMin, pMax = sumMax, pt = table)
             {
-                // The pattern driver reads a table rotated by the lead; the stream driver rotates its own copies.
-                run.Stream = run.Kind is DriverKind.GradientStream or DriverKind.GradientPattern && Streams(lanes, run.Elements, pb, pg, px, out run.Lead);
-                ChannelTable.Fill(table[..size], period, run.Kind == DriverKind.GradientPattern ? (int)run.Lead : 0, min, max, numBits, narrowRange,
+                // The pattern and rounds drivers read a table rotated by the lead; the stream driver rotates its own copies.
+                bool rotated = run.Kind is DriverKind.GradientPattern or DriverKind.GradientRounds;
+                run.Stream = (rotated || run.Kind == DriverKind.GradientStream) && Streams(lanes, run.Elements, pb, pg, px, out run.Lead);
+                ChannelTable.Fill(table[..size], period, rotated ? (int)run.Lead : 0, min, max, numBits, narrowRange,
                     dazBounds: true, out run.AnyZeroRange);
                 run.G = pg;
                 run.X = px;

@@ -34,6 +34,9 @@ internal enum DriverKind
 
     /// <summary><see cref="Driver{S, TV}.GradientRuns"/>: splits by channels.</summary>
     GradientRuns,
+
+    /// <summary><see cref="Driver{S, TV}.GradientRounds"/> (2 ≤ d &lt; W, the sums in vector lanes): one part.</summary>
+    GradientRounds,
 }
 
 /// <summary>
@@ -274,6 +277,35 @@ internal unsafe struct KernelRun
                 else
                 {
                     GradientStream<S, TV, No>(scratch);
+                }
+
+                break;
+            }
+
+            case DriverKind.GradientRounds:
+            {
+                float* raw = stackalloc float[Driver<S, TV>.RoundsArea];
+                float* area = LineAligned(raw);
+                switch ((AnyZeroRange, Stream, Large))
+                {
+                    case (true, true, _):
+                        Driver<S, TV>.GradientRounds<Yes, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
+                        break;
+                    case (true, false, true):
+                        Driver<S, TV>.GradientRounds<Yes, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
+                        break;
+                    case (true, false, false):
+                        Driver<S, TV>.GradientRounds<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
+                        break;
+                    case (false, true, _):
+                        Driver<S, TV>.GradientRounds<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
+                        break;
+                    case (false, false, true):
+                        Driver<S, TV>.GradientRounds<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
+                        break;
+                    default:
+                        Driver<S, TV>.GradientRounds<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
+                        break;
                 }
 
                 break;

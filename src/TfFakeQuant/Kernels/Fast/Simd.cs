@@ -126,6 +126,17 @@ internal interface ISimd<TV>
     /// that the hot loops read the table without a static-field access.
     /// </summary>
     static abstract nuint Compress(TV values, uint bits, ref int lanes, ref float destination);
+
+    /// <summary>
+    /// Lane j of the result is <paramref name="values"/>[<c>lanes_j mod W</c>], or −0 where
+    /// <c>lanes_j</c> (the float's bits as an int) is negative. Adding −0 leaves every float as it
+    /// is (−0 + −0 = −0, +0 + −0 = +0), so a lane filled with it is a lane left out of a sum.
+    /// One <c>vpermps</c> (128 bits: <c>vpermilps</c>) and one <c>vblendvps</c> keyed on the index's sign bit.
+    /// </summary>
+    static abstract TV Pick(TV values, TV lanes);
+
+    /// <summary>Lane j of the result is <paramref name="values"/>[<c>lanes_j mod W</c>] (<see cref="Pick"/> without the −0 fill): one <c>vpermps</c>.</summary>
+    static abstract TV Permute(TV values, TV lanes);
 }
 
 /// <summary>Shared constants of the lane operations.</summary>
@@ -270,6 +281,16 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
         nuint low = Simd256.Compress(values.GetLower(), bits & 0xFF, ref lanes, ref destination);
         return low + Simd256.Compress(values.GetUpper(), (bits >> 8) & 0xFF, ref lanes, ref Unsafe.Add(ref destination, low));
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Pick(Vector512<float> values, Vector512<float> lanes) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(lanes.AsInt32(), Vector512<int>.Zero).AsSingle(), Vector512.Create(-0f), Permute(values, lanes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Permute(Vector512<float> values, Vector512<float> lanes) =>
+        Avx512F.IsSupported
+            ? Avx512F.PermuteVar16x32(values, lanes.AsInt32())
+            : Vector512.Shuffle(values, lanes.AsInt32() & Vector512.Create(Vector512<float>.Count - 1));
 }
 
 /// <summary>256-bit lanes (8 floats).</summary>
@@ -391,6 +412,18 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
 
         return PackIndex.ByLane(values, bits, ref destination);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Pick(Vector256<float> values, Vector256<float> lanes) =>
+        Avx.IsSupported
+            ? Avx.BlendVariable(Permute(values, lanes), Vector256.Create(-0f), lanes)
+            : Vector256.ConditionalSelect(Vector256.LessThan(lanes.AsInt32(), Vector256<int>.Zero).AsSingle(), Vector256.Create(-0f), Permute(values, lanes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Permute(Vector256<float> values, Vector256<float> lanes) =>
+        Avx2.IsSupported
+            ? Avx2.PermuteVar8x32(values, lanes.AsInt32())
+            : Vector256.Shuffle(values, lanes.AsInt32() & Vector256.Create(Vector256<float>.Count - 1));
 }
 
 /// <summary>128-bit lanes (4 floats).</summary>
@@ -512,6 +545,18 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
 
         return PackIndex.ByLane(values, bits, ref destination);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Pick(Vector128<float> values, Vector128<float> lanes) =>
+        Sse41.IsSupported
+            ? Sse41.BlendVariable(Permute(values, lanes), Vector128.Create(-0f), lanes)
+            : Vector128.ConditionalSelect(Vector128.LessThan(lanes.AsInt32(), Vector128<int>.Zero).AsSingle(), Vector128.Create(-0f), Permute(values, lanes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Permute(Vector128<float> values, Vector128<float> lanes) =>
+        Avx.IsSupported
+            ? Avx.PermuteVar(values, lanes.AsInt32())
+            : Vector128.Shuffle(values, lanes.AsInt32() & Vector128.Create(Vector128<float>.Count - 1));
 }
 
 /// <summary>
@@ -613,6 +658,12 @@ internal readonly struct SimdScalar : ISimd<float>
         destination = values;
         return bits & 1;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Pick(float values, float lanes) => Raw(lanes) < 0 ? -0f : values;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Permute(float values, float lanes) => values;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Mask(bool b) => Bits(b ? AllOnes : 0);
