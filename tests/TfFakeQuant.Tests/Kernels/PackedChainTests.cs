@@ -6,7 +6,8 @@ using static TfFakeQuant.Tests.Kernels.KernelData;
 namespace TfFakeQuant.Tests.Kernels;
 
 /// <summary>
-/// The channel-last gradient for <c>d &lt; W</c> (and VarsGradient): its lane pack
+/// The pattern gradient (d = 1, VarsGradient, and at 512 bits d = 2, 3; the other d &lt; W of these
+/// tests now take the rounds driver, <see cref="RoundsTests"/>, and are checked here as well): its lane pack
 /// (<see cref="ISimd{TV}.Compress"/>) at every width, and its packed sum chains on the data where
 /// leaving the ±0 terms out is not exact — sums that cancel to zero or stay at -0 and then meet
 /// zero terms of either sign — in place and not, across tiles, with the lead of streamed calls.

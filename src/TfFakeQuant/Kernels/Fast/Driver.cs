@@ -814,8 +814,10 @@ internal static class Driver<S, TV>
     }
 
     /// <summary>
-    /// Per-channel gradient, channel last, <c>d &lt; W</c> (also the per-tensor VarsGradient,
-    /// <c>d = 1</c>): several rows per vector. Works in tiles of whole periods
+    /// Per-channel gradient, channel last, <c>d = 1</c> — the per-tensor VarsGradient, and the
+    /// inner-axis runs of <see cref="GradientRuns"/> — or <c>d &lt; W</c> with more than
+    /// <see cref="MaxRounds"/> rounds (at 512 bits d = 2, 3; the others go to
+    /// <see cref="GradientRounds"/>): several rows per vector. Works in tiles of whole periods
     /// (<paramref name="period"/> = lcm(d, W)). Pass 1 is the pattern-vector elementwise part
     /// (lane = element, constants from the period table): it writes the input backprop and
     /// left-packs, for each sum, the terms that can be nonzero into that sum's list in element
@@ -895,15 +897,29 @@ internal static class Driver<S, TV>
     /// R = <c>ceil(W/d)</c> times, so its terms reach the sums in R rounds: round o adds, to each
     /// channel's lane, that channel's o-th term in the vector (<see cref="ISimd{TV}.Pick"/> with a
     /// lane list of the period's table), or −0 where the channel has fewer — an add that leaves
-    /// the sum as it is. Each sum therefore takes exactly its channel's terms, every one, in
-    /// element order: the reference's chain <c>s = flush(s + term)</c>, bitwise, with its latency
-    /// of R adds per vector (d = 3 at W = 8: 3 adds, where the pattern driver packs lists and
-    /// chains them in a second pass). The flushes are skipped for a vector with no gradient of
-    /// magnitude in (0, 2^-102), by <see cref="GradientStep{TZr}"/>'s argument (a −0 filler
-    /// changes no sum); the others take every flush. Loads each vector's g and x before writing
-    /// its backprop, so the backprop may overwrite either. <c>area</c>: <see cref="RoundsArea"/>
-    /// floats, 64-byte aligned.
+    /// the sum as it is (only the last round can have such channels: W consecutive elements hold
+    /// each channel at least <c>floor(W/d)</c> times, so the others are a bare
+    /// <see cref="ISimd{TV}.Permute"/>). Each sum therefore takes exactly its channel's terms,
+    /// every one, in element order: the reference's chain <c>s = flush(s + term)</c>, bitwise,
+    /// with a latency of R adds per vector. The flushes are skipped for a pair of vectors with no
+    /// gradient of magnitude in (0, 2^-102), by <see cref="GradientStep{TZr}"/>'s argument (a −0
+    /// filler changes no sum); the others take every flush. Loads each vector's g and x before
+    /// writing its backprop, so the backprop may overwrite either. <c>area</c>:
+    /// <see cref="RoundsArea"/> floats, 64-byte aligned.
     /// </summary>
+    /// <remarks>
+    /// Against the pattern driver it replaced for these d (one list pack per sum and vector,
+    /// plus a second pass over the lists; for d &gt; 1 the channels packed too), quick mode, one
+    /// thread, 4M elements, alternating builds (medians): d = 3 0.57-0.60 → 0.67-0.72 of the
+    /// yardstick, d = 7 0.55-0.64 → 0.80-0.84. On two threads it is the first part of the pattern
+    /// driver's two-part split (<see cref="KernelRun.RoundsFirst"/>). Tried and dropped: the sums
+    /// by one unaligned load per row (lane c = channel c with no permute at all) and the
+    /// backprop by aligned vectors in a second loop per tile — faster on cached data for d = 6,
+    /// 7 (65K elements: 34 against 50 µs) but slower from memory for every d (0.54-0.71 against
+    /// 0.64-0.80, alternating builds), the two loops taking turns at the memory. For d = 1
+    /// (R = W) the chain latency, 3 cycles per element, is more than the pattern driver's
+    /// pass over the lists costs, hence <see cref="MaxRounds"/>.
+    /// </remarks>
     [MethodImpl(EntryPoint)]
     public static void GradientRounds<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint n, nuint d, nuint lead, ref float table, nuint period, ref float area)

@@ -254,7 +254,7 @@ internal static unsafe class FastPath
                 run.SumMin = pMin;
                 run.SumMax = pMax;
                 run.Table = pt;
-                if (run.Kind == DriverKind.GradientPattern)
+                if (rotated)
                 {
                     RunPattern(ref run);
                 }
@@ -274,7 +274,7 @@ internal static unsafe class FastPath
     }
 
     /// <summary>
-    /// Runs a pattern gradient (d &lt; W). With two threads allowed, from
+    /// Runs a pattern or rounds gradient (d &lt; W; the rounds driver alone on one thread). With two threads allowed, from
     /// <see cref="KernelRun.ParallelThreshold"/> elements on and not in place, in two parts: the
     /// calling thread runs the first half of the tiles whole while a pool thread runs pass 1 of
     /// the rest (backprop and lists — most of the work: the loop is compute-bound) into a
@@ -283,7 +283,9 @@ internal static unsafe class FastPath
     /// holds half a float per element of the second part (its lists take ~17 % of an element's
     /// float on training data, twice that with their channels for d &gt; 1); a tile whose lists
     /// do not fit, and every later one, runs whole in the continuation. In place the calls stay on one thread (the lists' -0 rebuild would need the
-    /// lane masks of every tile).
+    /// lane masks of every tile). A rounds call (2 ≤ d &lt; W) splits the same way, its first
+    /// part run by the rounds driver (<see cref="KernelRun.RoundsFirst"/>): the chains it leaves
+    /// are the ones the pattern driver would have left.
     /// </summary>
     private static void RunPattern(ref KernelRun run)
     {
@@ -294,6 +296,13 @@ internal static unsafe class FastPath
         {
             PartRunner.Run(run, threads);
             return;
+        }
+
+        if (run.Kind == DriverKind.GradientRounds)
+        {
+            // Two parts: the rounds driver's chains carried on over the pattern driver's stored lists.
+            run.Kind = DriverKind.GradientPattern;
+            run.RoundsFirst = true;
         }
 
         run.SplitAt = run.Lead + (tiles / 2 * tile);

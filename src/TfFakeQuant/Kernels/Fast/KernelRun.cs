@@ -26,7 +26,7 @@ internal enum DriverKind
     GradientStream,
 
     /// <summary>
-    /// <see cref="Driver{S, TV}.GradientPattern"/> (d &lt; W; the sums are serial chains): one part,
+    /// <see cref="Driver{S, TV}.GradientPattern"/> (d = 1 and d &lt; W with ceil(W/d) &gt; <see cref="Driver{S, TV}.MaxRounds"/>; the sums are serial chains): one part,
     /// or, with a <see cref="KernelRun.Store"/>, two — the first tiles whole, the rest's pass 1
     /// stored for the chains to continue over after both (<see cref="KernelRun.FinishPattern"/>).
     /// </summary>
@@ -103,6 +103,13 @@ internal unsafe struct KernelRun
 
     /// <summary>The second part's first element: the lead plus a whole number of tiles.</summary>
     public nuint SplitAt;
+
+    /// <summary>
+    /// A two-part pattern gradient whose first part runs <see cref="Driver{S, TV}.GradientRounds"/>
+    /// (2 ≤ d &lt; W within <see cref="Driver{S, TV}.MaxRounds"/>): its sums are the same chains, so
+    /// the continuation carries them on over the second part's lists as after the pattern driver.
+    /// </summary>
+    public bool RoundsFirst;
 
     /// <summary>The output overwrites an input (the only overlap the API allows is exact): the pattern gradient then keeps the lane masks its rare rebuild needs.</summary>
     public readonly bool InPlace => Out == G || Out == X;
@@ -285,29 +292,7 @@ internal unsafe struct KernelRun
             case DriverKind.GradientRounds:
             {
                 float* raw = stackalloc float[Driver<S, TV>.RoundsArea];
-                float* area = LineAligned(raw);
-                switch ((AnyZeroRange, Stream, Large))
-                {
-                    case (true, true, _):
-                        Driver<S, TV>.GradientRounds<Yes, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
-                        break;
-                    case (true, false, true):
-                        Driver<S, TV>.GradientRounds<Yes, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
-                        break;
-                    case (true, false, false):
-                        Driver<S, TV>.GradientRounds<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
-                        break;
-                    case (false, true, _):
-                        Driver<S, TV>.GradientRounds<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
-                        break;
-                    case (false, false, true):
-                        Driver<S, TV>.GradientRounds<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
-                        break;
-                    default:
-                        Driver<S, TV>.GradientRounds<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
-                        break;
-                }
-
+                GradientRounds<S, TV>(LineAligned(raw), Elements);
                 break;
             }
 
@@ -350,6 +335,34 @@ internal unsafe struct KernelRun
         {
             // Non-temporal stores are weakly ordered: make them visible before the part reports done.
             Sse.StoreFence();
+        }
+    }
+
+    /// <summary>The rounds driver over the call's first <paramref name="n"/> elements (all of them, or a two-part call's first part).</summary>
+    private readonly void GradientRounds<S, TV>(float* area, nuint n)
+        where S : struct, ISimd<TV>
+        where TV : struct
+    {
+        switch ((AnyZeroRange, Stream, Large))
+        {
+            case (true, true, _):
+                Driver<S, TV>.GradientRounds<Yes, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                break;
+            case (true, false, true):
+                Driver<S, TV>.GradientRounds<Yes, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                break;
+            case (true, false, false):
+                Driver<S, TV>.GradientRounds<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                break;
+            case (false, true, _):
+                Driver<S, TV>.GradientRounds<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                break;
+            case (false, false, true):
+                Driver<S, TV>.GradientRounds<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                break;
+            default:
+                Driver<S, TV>.GradientRounds<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                break;
         }
     }
 
@@ -480,6 +493,10 @@ internal unsafe struct KernelRun
             case PatternStep.Whole:
                 Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels,
                     Lead, ref *Table, Period, ref *area);
+                break;
+            case PatternStep.First when RoundsFirst:
+                // The pattern area (4 KiB-aligned, far larger) serves as the rounds driver's.
+                GradientRounds<S, TV>(area, SplitAt);
                 break;
             case PatternStep.First:
                 Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, SplitAt, Channels,
