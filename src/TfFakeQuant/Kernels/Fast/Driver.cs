@@ -931,6 +931,11 @@ internal static class Driver<S, TV>
         nuint head = Math.Min(lead, n);
         ScalarSteps(ref g, ref x, ref bp, ref sumMin, ref sumMax, 0, head, d, lead, ref table, period);
         nuint rounds = (w + d - 1) / d;
+        if (d < 2 || rounds > MaxRounds)
+        {
+            throw new InvalidOperationException($"The rounds driver takes 2 <= d < W within {MaxRounds} rounds, not d = {d} at W = {w}.");
+        }
+
         nuint len = (n - head) / w * w;
         if (len > 0)
         {
