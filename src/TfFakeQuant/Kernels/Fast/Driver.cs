@@ -147,9 +147,9 @@ internal static class Driver<S, TV>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV GradientStepFast(TV g, TV x, TV nmin, TV nmax, ref TV sMin, ref TV sMax)
     {
-        TV one = S.Broadcast(1f);
-        sMin = S.Add(sMin, S.Multiply(g, S.And(S.LessThan(x, nmin), one)));
-        sMax = S.Add(sMax, S.Multiply(g, S.And(S.LessThan(nmax, x), one)));
+        TV one = S.Broadcast(1f), excluded = S.Multiply(g, default);
+        sMin = S.Add(sMin, S.Select(S.LessThan(x, nmin), g, excluded));
+        sMax = S.Add(sMax, S.Select(S.LessThan(nmax, x), g, excluded));
 
         return S.Multiply(g, S.And(S.And(S.LessThanOrEqual(nmin, x), S.LessThanOrEqual(x, nmax)), one));
     }
@@ -1116,9 +1116,9 @@ internal static class Driver<S, TV>
             return b;
         }
 
-        TV one = S.Broadcast(1f);
-        AddRounds<No, TThree, TFour, TFill>(ref sMin, S.Multiply(gv, S.And(S.LessThan(xv, nmin), one)), ref block);
-        AddRounds<No, TThree, TFour, TFill>(ref sMax, S.Multiply(gv, S.And(S.LessThan(nmax, xv), one)), ref block);
+        TV one = S.Broadcast(1f), excluded = S.Multiply(gv, default);
+        AddRounds<No, TThree, TFour, TFill>(ref sMin, S.Select(S.LessThan(xv, nmin), gv, excluded), ref block);
+        AddRounds<No, TThree, TFour, TFill>(ref sMax, S.Select(S.LessThan(nmax, xv), gv, excluded), ref block);
         return S.Multiply(gv, S.And(S.And(S.LessThanOrEqual(nmin, xv), S.LessThanOrEqual(xv, nmax)), one));
     }
 
