@@ -129,6 +129,33 @@ internal static class KernelData
         }
     }
 
+    /// <summary>
+    /// The per-channel gradient (8 bits) of <paramref name="gs"/> and <paramref name="xs"/> — copies
+    /// of <paramref name="g"/> and <paramref name="x"/>, which <paramref name="bs"/> may overwrite —
+    /// bitwise the reference's on <paramref name="g"/> and <paramref name="x"/>; for one channel
+    /// VarsGradient's too. <paramref name="what"/> starts every failure message.
+    /// </summary>
+    public static void AssertGradientIsTheReferences(float[] g, float[] x, float[] min, float[] max, Span<float> gs, Span<float> xs, Span<float> bs,
+        string what = "")
+    {
+        int n = g.Length, d = min.Length;
+        float[] expected = new float[n], eMin = new float[d], eMax = new float[d];
+        FakeQuantReference.PerChannelGradient(g, x, min, max, 8, false, expected, eMin, eMax);
+        float[] aMin = new float[d], aMax = new float[d];
+        FakeQuant.PerChannelGradient(gs, xs, min, max, 8, false, bs, aMin, aMax);
+        AssertBitwise(expected, bs, $"{what}backprops");
+        AssertBitwise(eMin, aMin, $"{what}backprop_wrt_min");
+        AssertBitwise(eMax, aMax, $"{what}backprop_wrt_max");
+        if (d == 1)
+        {
+            float[] vars = new float[n];
+            FakeQuant.VarsGradient(g, x, min[0], max[0], 8, false, vars, out float vMin, out float vMax);
+            AssertBitwise(expected, vars, $"{what}VarsGradient backprops");
+            AssertBitwise(eMin[0], vMin, $"{what}VarsGradient backprop_wrt_min");
+            AssertBitwise(eMax[0], vMax, $"{what}VarsGradient backprop_wrt_max");
+        }
+    }
+
     public static void AssertBitwise(float expected, float actual, string what) =>
         AssertBitwise([expected], [actual], what);
 }

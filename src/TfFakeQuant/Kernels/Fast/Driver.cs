@@ -884,6 +884,9 @@ internal static class Driver<S, TV>
     /// <summary>Most rounds <see cref="GradientRounds"/> takes per vector (<c>ceil(W / d)</c>); fewer channels go to the pattern driver.</summary>
     public const int MaxRounds = 4;
 
+    /// <summary>Whether <see cref="GradientRounds"/> takes <paramref name="d"/> channels at <paramref name="w"/> lanes: 2 ≤ d &lt; W within <see cref="MaxRounds"/> rounds.</summary>
+    internal static bool RoundsTake(nuint d, nuint w) => d >= 2 && d < w && (w + d - 1) / d <= MaxRounds;
+
     /// <summary>Vectors per vector of the period in the blocks of <see cref="GradientRounds"/>: nudged min, nudged max, zero-range mask, and up to <see cref="MaxRounds"/> lane lists.</summary>
     private const int RoundsBlock = 3 + MaxRounds;
 
@@ -931,7 +934,7 @@ internal static class Driver<S, TV>
         nuint head = Math.Min(lead, n);
         ScalarSteps(ref g, ref x, ref bp, ref sumMin, ref sumMax, 0, head, d, lead, ref table, period);
         nuint rounds = (w + d - 1) / d;
-        if (d < 2 || rounds > MaxRounds)
+        if (!RoundsTake(d, w))
         {
             throw new InvalidOperationException($"The rounds driver takes 2 <= d < W within {MaxRounds} rounds, not d = {d} at W = {w}.");
         }

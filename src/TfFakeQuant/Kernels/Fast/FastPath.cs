@@ -224,7 +224,7 @@ internal static unsafe class FastPath
             run.Kind = DriverKind.GradientColumns;
             period = channels;
         }
-        else if (channels >= 2 && (lanes + channels - 1) / channels <= Driver<SimdScalar, float>.MaxRounds)
+        else if (Driver<SimdScalar, float>.RoundsTake((nuint)channels, (nuint)lanes))
         {
             run.Kind = DriverKind.GradientRounds;
             period = (int)ChannelTable.Lcm(channels, lanes);
