@@ -944,12 +944,16 @@ internal static class Driver<S, TV>
         nuint len = (n - head) / w * w;
         if (len > 0)
         {
-            SetRounds(ref table, period, d, lead % d, ref area);
+            // Sum lane c holds channel (c + rot) mod d. For d dividing W every vector starts at
+            // the same channel, lead mod d: with the lanes rotated by it, each channel's first
+            // term in a vector is in its own lane and round 0 needs no permute (AddRounds).
+            nuint rot = w % d == 0 ? lead % d : 0;
+            SetRounds(ref table, period, d, lead % d - rot, ref area);
             ref float sums = ref Unsafe.Add(ref area, RoundsBlock * period);
             for (nuint c = 0; c < w; c++)
             {
-                Unsafe.Add(ref sums, c) = c < d ? Unsafe.Add(ref sumMin, c) : 0f;
-                Unsafe.Add(ref sums, w + c) = c < d ? Unsafe.Add(ref sumMax, c) : 0f;
+                Unsafe.Add(ref sums, c) = c < d ? Unsafe.Add(ref sumMin, (c + rot) % d) : 0f;
+                Unsafe.Add(ref sums, w + c) = c < d ? Unsafe.Add(ref sumMax, (c + rot) % d) : 0f;
             }
 
             ref float gv = ref Unsafe.Add(ref g, head), xv = ref Unsafe.Add(ref x, head), bv = ref Unsafe.Add(ref bp, head);
@@ -977,8 +981,8 @@ internal static class Driver<S, TV>
 
             for (nuint c = 0; c < d; c++)
             {
-                Unsafe.Add(ref sumMin, c) = Unsafe.Add(ref sums, c);
-                Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref sums, w + c);
+                Unsafe.Add(ref sumMin, (c + rot) % d) = Unsafe.Add(ref sums, c);
+                Unsafe.Add(ref sumMax, (c + rot) % d) = Unsafe.Add(ref sums, w + c);
             }
         }
 
@@ -1219,7 +1223,10 @@ internal static class Driver<S, TV>
     /// <summary>
     /// One vector's <paramref name="terms"/> added to the sums <paramref name="s"/> in its rounds
     /// (lane lists in <paramref name="block"/>), flushing each sum under <typeparamref name="TFlush"/>;
-    /// only the last round of a <typeparamref name="TFill"/> call fills lanes with −0.
+    /// only the last round of a <typeparamref name="TFill"/> call fills lanes with −0. Without
+    /// <typeparamref name="TFill"/> (d divides W, the sum lanes rotated so that lane c's first
+    /// term is lane c of the vector, <see cref="GradientRounds"/>) round 0 adds the terms as they
+    /// are: the lanes c ≥ d it adds to hold no sum.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddRounds<TFlush, TThree, TFour, TFill>(ref TV s, TV terms, ref float block)
@@ -1229,7 +1236,7 @@ internal static class Driver<S, TV>
         where TFill : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        s = FlushVectorIf<TFlush>(S.Add(s, S.Permute(terms, S.Load(ref block, 3 * w))));
+        s = FlushVectorIf<TFlush>(S.Add(s, TFill.Value ? S.Permute(terms, S.Load(ref block, 3 * w)) : terms));
         s = FlushVectorIf<TFlush>(S.Add(s, Round<TFill, TThree>(terms, S.Load(ref block, 4 * w))));
         if (TThree.Value)
         {
