@@ -21,7 +21,7 @@ public class PackedChainTests
     {
         (string Name, int Start, int Length)[] regions =
         [
-            ("lanes", PatternArea.Lanes, PackIndex.Lanes.Length), ("masks", PatternArea.Masks, PatternArea.Tile),
+            ("lanes", PatternArea.Lanes, PackIndex.Lanes.Length / sizeof(float)), ("masks", PatternArea.Masks, PatternArea.Tile),
             ("terms below", PatternArea.TermsBelow, PatternArea.ListLength), ("terms above", PatternArea.TermsAbove, PatternArea.ListLength),
             ("channels below", PatternArea.ChannelsBelow, PatternArea.ListLength), ("channels above", PatternArea.ChannelsAbove, PatternArea.ListLength),
             ("constants", PatternArea.Constants, 4 * 15 * 16), ("scratch", PatternArea.Scratch, PatternArea.Tile),
@@ -36,7 +36,7 @@ public class PackedChainTests
     [Test]
     public void Compress_packs_the_marked_lanes_in_lane_order_at_every_width()
     {
-        ref int lanes = ref PackIndex.Lanes[0];
+        ref byte lanes = ref PackIndex.Lanes[0];
         float[] values = Enumerable.Range(0, 16).Select(i => 100f + i).ToArray();
         for (uint mask = 0; mask < (1u << 16); mask++)
         {

@@ -852,7 +852,7 @@ internal static class Driver<S, TV>
         where TInPlace : struct, IFlag
         where TPrefetch : struct, IFlag
     {
-        ref int lanes = ref PatternArea.LanesFor(n, ref area);
+        ref byte lanes = ref PatternArea.LanesFor(n, ref area);
         nuint head = Math.Min(lead, n);
         ScalarSteps(ref g, ref x, ref bp, ref sumMin, ref sumMax, 0, head, d, lead, ref table, period);
         nuint first = lead % d;
@@ -1272,7 +1272,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(EntryPoint)]
     private static void PatternTiles<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint first, nuint period, ref float area, ref int lanes)
+        nuint n, nuint d, nuint first, nuint period, ref float area, ref byte lanes)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
@@ -1331,7 +1331,7 @@ internal static class Driver<S, TV>
         where TStream : struct, IFlag
         where TPrefetch : struct, IFlag
     {
-        ref int lanes = ref PatternArea.LanesFor(n, ref area);
+        ref byte lanes = ref PatternArea.LanesFor(n, ref area);
         SetPattern(ref table, period, d, first, ref area);
         nuint tile = TileOf(period), used = 0, t = 0;
         for (nuint k0 = 0; k0 < n; k0 += tile, t++)
@@ -1443,7 +1443,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PatternPass1<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref float gt, ref float xt, ref float bt, nuint len, nuint period,
-        ref float area, ref int lanes, out nuint nB, out nuint nA)
+        ref float area, ref byte lanes, out nuint nB, out nuint nA)
         where TZr : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
@@ -1507,7 +1507,7 @@ internal static class Driver<S, TV>
     /// <summary><see cref="PatternRun{TExact, TMulti, TStream, TInPlace, TPrefetch, TUniform}"/> for the tile's period.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint PatternRun<TExact, TMulti, TStream, TInPlace, TPrefetch>(ref float gt, ref float xt, ref float bt, nuint i, nuint len,
-        ref float pattern, nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
+        ref float pattern, nuint period, ref float area, ref byte lanes, ref nuint listB, ref nuint listA, out bool redo)
         where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
@@ -1537,7 +1537,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(EntryPoint)]
     private static nuint PatternRun<TExact, TMulti, TStream, TInPlace, TPrefetch, TUniform>(ref float gt, ref float xt, ref float bt, nuint i, nuint len,
-        ref float pattern, nuint period, ref float area, ref int lanes, ref nuint listB, ref nuint listA, out bool redo)
+        ref float pattern, nuint period, ref float area, ref byte lanes, ref nuint listB, ref nuint listA, out bool redo)
         where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
@@ -1613,7 +1613,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (nuint Below, nuint Above) PatternVector<TExact, TMulti, TStream, TInPlace>(TV gv, ref float x, ref float bp, nuint i, TV nmin, TV nmax,
-        TV channels, ref float constants, ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+        TV channels, ref float constants, ref uint mask, ref float area, ref byte lanes, nuint nB, nuint nA)
         where TExact : struct, IFlag
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
@@ -1649,7 +1649,7 @@ internal static class Driver<S, TV>
     /// <summary><see cref="PatternVector"/>'s exact step for the rare vector with a tiny or non-finite gradient, out of line.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static (nuint Below, nuint Above) PatternVectorRare<TMulti, TStream, TInPlace>(ref float g, ref float x, ref float bp, nuint i, ref float constants,
-        ref uint mask, ref float area, ref int lanes, nuint nB, nuint nA)
+        ref uint mask, ref float area, ref byte lanes, nuint nB, nuint nA)
         where TMulti : struct, IFlag
         where TStream : struct, IFlag
         where TInPlace : struct, IFlag
@@ -1695,7 +1695,7 @@ internal static class Driver<S, TV>
     /// channels); returns the new lengths.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float area, ref int lanes,
+    private static (nuint Below, nuint Above) Pack<TMulti>(TV below, TV above, TV channels, uint bitsB, uint bitsA, ref float area, ref byte lanes,
         nuint nB, nuint nA)
         where TMulti : struct, IFlag
     {
@@ -1911,7 +1911,7 @@ internal static class Driver<S, TV>
         where TPrefetch : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        ref int lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
+        ref byte lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
         ref float block = ref Unsafe.Add(ref area, PatternArea.Constants);
         for (nuint o = 0; o < outer; o++)
         {

@@ -28,7 +28,7 @@ internal static class PatternArea
     /// <summary>One list's length: a tile, plus the overrun of the last pack.</summary>
     public const int ListLength = Tile + 16;
 
-    /// <summary><see cref="PackIndex.Lanes"/>, copied here per call (8 KiB, pages 0-1).</summary>
+    /// <summary><see cref="PackIndex.Lanes"/>, copied here per call (2 KiB at the start of pages 0-1).</summary>
     public const int Lanes = 0;
 
     /// <summary>One uint of lane bits per vector of a tile (pages 2-4).</summary>
@@ -66,16 +66,16 @@ internal static class PatternArea
     /// <see cref="LanesCopyThreshold"/> on, a copy at the area's start (placed against aliasing);
     /// below it, <see cref="PackIndex.Lanes"/> itself, as copying 8 KiB would cost more than it saves.
     /// </summary>
-    public static ref int LanesFor(nuint elements, ref float area)
+    public static ref byte LanesFor(nuint elements, ref float area)
     {
-        ref int table = ref MemoryMarshal.GetArrayDataReference(PackIndex.Lanes);
+        ref byte table = ref MemoryMarshal.GetArrayDataReference(PackIndex.Lanes);
         if (elements < LanesCopyThreshold)
         {
             return ref table;
         }
 
-        ref int copy = ref Unsafe.As<float, int>(ref Unsafe.Add(ref area, Lanes));
-        Unsafe.CopyBlockUnaligned(ref Unsafe.As<int, byte>(ref copy), ref Unsafe.As<int, byte>(ref table), (uint)(PackIndex.Lanes.Length * sizeof(int)));
+        ref byte copy = ref Unsafe.As<float, byte>(ref Unsafe.Add(ref area, Lanes));
+        Unsafe.CopyBlockUnaligned(ref copy, ref table, (uint)PackIndex.Lanes.Length);
         return ref copy;
     }
 
