@@ -45,3 +45,12 @@ internal sealed class ForcedStreamingAttribute : Attribute, ITestAction
 
     public void AfterTest(ITest test) => End(saved);
 }
+
+/// <summary>
+/// <see cref="AxisTests"/> with every separate output streamed: the inner-axis gradient streams
+/// each run from its own first aligned element on (see <see cref="StreamingKernelTests"/>).
+/// </summary>
+[TestFixture]
+[Category("Kernels")]
+[ForcedStreaming]
+public class StreamingAxisTests : AxisTests;

@@ -1901,16 +1901,22 @@ internal static class Driver<S, TV>
     /// <c>(o·C + c)·inner</c>. Each run is one channel's elements in order, i.e. the one-channel
     /// pattern gradient: its constants are broadcast into the area's period block and
     /// <see cref="PatternTiles"/> continues the channel's two sums over it (packed chains).
+    /// With <typeparamref name="TStream"/> each run's backprop is streamed from its first
+    /// vector-aligned element on, the elements before it taking exact one-lane steps on the
+    /// channel's sums (a run's constants are the same in every lane, so no table is rotated).
     /// </summary>
     /// <typeparam name="TInPlace">The backprop overwrites the gradients or the inputs.</typeparam>
     /// <typeparam name="TPrefetch">Prefetch the gradients and inputs (calls beyond the L3).</typeparam>
+    /// <typeparam name="TStream">Streaming stores for the backprop (not in place; the output 4-byte aligned).</typeparam>
     [MethodImpl(EntryPoint)]
-    public static void GradientRuns<TInPlace, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+    public static unsafe void GradientRuns<TInPlace, TPrefetch, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
         nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
         where TInPlace : struct, IFlag
         where TPrefetch : struct, IFlag
+        where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
+        nuint bytes = w * sizeof(float);
         ref byte lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
         ref float block = ref Unsafe.Add(ref area, PatternArea.Constants);
         for (nuint o = 0; o < outer; o++)
@@ -1926,16 +1932,29 @@ internal static class Driver<S, TV>
                 }
 
                 nuint runStart = ((o * channels) + c) * inner;
-                ref float gr = ref Unsafe.Add(ref g, runStart);
-                ref float xr = ref Unsafe.Add(ref x, runStart);
-                ref float br = ref Unsafe.Add(ref bp, runStart);
+                ref float sMin = ref Unsafe.Add(ref sumMin, c), sMax = ref Unsafe.Add(ref sumMax, c);
+                nuint head = 0;
+                if (TStream.Value)
+                {
+                    nuint misaligned = (nuint)Unsafe.AsPointer(ref Unsafe.Add(ref bp, runStart)) % bytes;
+                    head = Math.Min(inner, (bytes - misaligned) % bytes / sizeof(float));
+                    for (nuint i = runStart; i < runStart + head; i++)
+                    {
+                        Unsafe.Add(ref bp, i) = Driver<SimdScalar, float>.GradientStep<Yes>(Unsafe.Add(ref g, i), Unsafe.Add(ref x, i), fMin, fMax, fZr,
+                            ref sMin, ref sMax);
+                    }
+                }
+
+                ref float gr = ref Unsafe.Add(ref g, runStart + head);
+                ref float xr = ref Unsafe.Add(ref x, runStart + head);
+                ref float br = ref Unsafe.Add(ref bp, runStart + head);
                 if (BitConverter.SingleToInt32Bits(fZr) != 0)
                 {
-                    PatternTiles<Yes, No, No, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<Yes, No, TStream, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref sMin, ref sMax, inner - head, 1, 0, w, ref area, ref lanes);
                 }
                 else
                 {
-                    PatternTiles<No, No, No, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref Unsafe.Add(ref sumMin, c), ref Unsafe.Add(ref sumMax, c), inner, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<No, No, TStream, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref sMin, ref sMax, inner - head, 1, 0, w, ref area, ref lanes);
                 }
             }
         }

@@ -308,19 +308,25 @@ internal unsafe struct KernelRun
                 float* raw = stackalloc float[PatternArea.Allocation];
                 float* area = PatternArea.Align(raw);
                 (nuint s, nuint e) = Split(Channels, 1, part, parts);
-                switch ((InPlace, Large))
+                switch ((InPlace, Large, Stream))
                 {
-                    case (true, true):
-                        Driver<S, TV>.GradientRuns<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                    case (true, true, _):
+                        Driver<S, TV>.GradientRuns<Yes, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
-                    case (true, false):
-                        Driver<S, TV>.GradientRuns<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                    case (true, false, _):
+                        Driver<S, TV>.GradientRuns<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
-                    case (false, true):
-                        Driver<S, TV>.GradientRuns<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                    case (false, true, true):
+                        Driver<S, TV>.GradientRuns<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        break;
+                    case (false, false, true):
+                        Driver<S, TV>.GradientRuns<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        break;
+                    case (false, true, false):
+                        Driver<S, TV>.GradientRuns<No, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                     default:
-                        Driver<S, TV>.GradientRuns<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                 }
 
