@@ -12,10 +12,13 @@ namespace TfFakeQuant.Kernels.Fast;
 /// vector, restarting at every tile. A load whose address agrees with an older in-flight store in
 /// bits 0..11 waits for that store, so wherever a crawling region sat on the page offsets of
 /// the hot loads, every vector of those stretches stalled: the same call measured 49 or 75 µs on
-/// cached data depending only on where the stack put the buffers. Here the hot rows of the table
-/// sit at page offsets 0-160, 256, 512, 1024 and 2048 (+32), the constants at 160 (+period · 16
-/// bytes), and the crawling regions start at page offsets 1088 (masks), 2112 (below lists) and
-/// 3136 (above lists), clear of them for tiles with up to ~20 % of their terms listed.
+/// cached data depending only on where the stack put the buffers. Here the table (8-byte rows
+/// since the fourth session) has its hottest rows, masks of no or one bit, at page offsets 0, 8,
+/// 16, 32, …, 1024 (+8), the two-bit rows between them and up to 1536, the constants at 160
+/// (+period · 16 bytes; they were laid out around the old 32-byte rows, which put the hot ones
+/// at 0-160, 256, 512, 1024 and 2048), and the crawling regions start at page offsets 1088
+/// (masks, in place only), 2112 (below lists) and 3136 (above lists), clear of the hottest rows
+/// for tiles with up to ~20 % of their terms listed.
 /// </summary>
 internal static class PatternArea
 {
