@@ -1093,8 +1093,8 @@ internal static class Driver<S, TV>
     /// The fast pairs of <see cref="RoundsRun"/> from element <paramref name="i"/> to
     /// <paramref name="stop"/> (multiples of 2W), the sums loaded from <paramref name="sums"/>.
     /// Not <typeparamref name="TInPlace"/>: no test per pair — the gradients' magnitudes go into a
-    /// running record (<see cref="ISimd{TV}.TrackMagnitudes"/>) and, if it shows a small nonzero or
-    /// non-finite gradient, <paramref name="redo"/> is set and the sums are not stored (the
+    /// running record (<see cref="ISimd{TV}.TrackMagnitudes"/>) and, if it shows a small nonzero
+    /// gradient, <paramref name="redo"/> is set and the sums are not stored (the
     /// backprop written is then wrong for such a gradient and written again by the caller's
     /// exact rerun). <typeparamref name="TInPlace"/>: a pair with a small nonzero gradient ends
     /// the loop, its index returned for the caller's exact steps. Without a call or a test in
@@ -1144,7 +1144,10 @@ internal static class Driver<S, TV>
             pv = ref NextBlock(ref pv1, ref blocks, ref end);
         }
 
-        redo = !TInPlace.Value && S.AnyTrackedSmallNonZeroOrNonFinite(low, high);
+        // Only the small nonzeros call for the exact steps: the fast step is exact for ±Infinity
+        // and NaN gradients (as under the per-pair test of the in-place loop), so the record's
+        // high half is not consulted (and the JIT drops its computation).
+        redo = !TInPlace.Value && S.AnyTrackedSmallNonZeroOrNonFinite(low, default);
         if (!redo)
         {
             S.Store(sMin, ref sums, 0);
