@@ -684,9 +684,9 @@ internal static class PackIndex
     /// For each byte mask m, at <c>8·m</c>: the indices of m's set bits in ascending order, then
     /// zeros, one byte each (2 KiB, pinned: <see cref="ISimd{TV}.Compress"/> reads it through a
     /// pointer). A 4-bit mask's list is the first four entries of the same row. Bytes rather than
-    /// ints since the fourth session: the widening load takes the row at a scaled index
-    /// (<c>[table + 8·m]</c>), one instruction where the int rows needed three, and the table
-    /// takes a quarter of the cache.
+    /// ints since the fourth session (the widening load costs no more than the plain one): the
+    /// table takes a quarter of the cache and its per-call copy (<see cref="PatternArea.LanesFor"/>)
+    /// a quarter of the time — a cached 16K-element d = 1 gradient 9.45 → 8.49 µs.
     /// </summary>
     public static readonly byte[] Lanes = Build();
 
