@@ -311,7 +311,12 @@ internal static unsafe class FastPath
             run.RoundsFirst = true;
         }
 
-        run.SplitAt = run.Lead + (tiles / 2 * tile);
+        // A rounds first part takes two thirds of the tiles: per element it now costs about half
+        // of the second part's list pass, and the calling thread also carries the continuation.
+        // Quick mode, alternating builds, four rounds, medians of the two-thread ratio (to the
+        // two-thread yardstick), half → two thirds: d = 3 0.51 → 0.68, d = 4 0.53 → 0.68, d = 7
+        // 0.49 → 0.60 (three quarters measured alike, four fifths lower).
+        run.SplitAt = run.Lead + ((run.RoundsFirst ? tiles * 2 / 3 : tiles / 2) * tile);
         nuint rest = run.Elements - run.SplitAt;
         nuint capacity = (rest / 2) + 1;
         float[] store = ArrayPool<float>.Shared.Rent((int)capacity);
