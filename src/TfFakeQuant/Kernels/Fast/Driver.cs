@@ -1559,6 +1559,32 @@ internal static class Driver<S, TV>
         TV uMin = TUniform.Value ? S.Load(ref pattern, 0) : default, uMax = TUniform.Value ? S.Load(ref pattern, w) : default;
         TV uChannel = TUniform.Value && TMulti.Value ? S.Load(ref pattern, 3 * w) : default;
         TV low = default, high = default;
+        if (TUniform.Value && !TInPlace.Value)
+        {
+            // d = 1, not in place: two vectors per iteration, one prefetch per 64-byte line of
+            // each operand (at 8 lanes; 16 lanes take a line per vector) and one loop test.
+            for (; i + (2 * w) <= len; i += 2 * w)
+            {
+                Prefetch<TPrefetch>(ref gt, i + PrefetchDistance);
+                Prefetch<TPrefetch>(ref xt, i + PrefetchDistance);
+                if (S.Count > 8)
+                {
+                    Prefetch<TPrefetch>(ref gt, i + w + PrefetchDistance);
+                    Prefetch<TPrefetch>(ref xt, i + w + PrefetchDistance);
+                }
+
+                TV g0 = S.Load(ref gt, i), g1 = S.Load(ref gt, i + w);
+                if (!TExact.Value)
+                {
+                    S.TrackMagnitudes(g0, ref low, ref high);
+                    S.TrackMagnitudes(g1, ref low, ref high);
+                }
+
+                (nB, nA) = PatternVector<TExact, TMulti, TStream, TInPlace>(g0, ref xt, ref bt, i, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
+                (nB, nA) = PatternVector<TExact, TMulti, TStream, TInPlace>(g1, ref xt, ref bt, i + w, uMin, uMax, uChannel, ref pv, ref mv, ref area, ref lanes, nB, nA);
+            }
+        }
+
         for (; i + w <= len; i += w)
         {
             Prefetch<TPrefetch>(ref gt, i + PrefetchDistance);
