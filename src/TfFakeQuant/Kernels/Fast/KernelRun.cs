@@ -157,9 +157,12 @@ internal unsafe struct KernelRun
             // the sums; the exact alternatives tried on the stream driver did not pay either: one
             // thread all the sums and the other all the backprop, following it through the
             // caches (0.8-1.05× of one thread), and the second thread writing the backprop of
-            // the last rows while listing their nonzero sum terms for the first to add (0.5-1.0×):
-            // one thread already streams at ~0.85 of the one-thread yardstick, and two threads
-            // get only ~1.3× its bandwidth here. See README, Performance.
+            // the last rows while listing their nonzero sum terms for the first to add (0.5-1.0×;
+            // rebuilt in the fifth session with packed lists and tiles claimed as the threads
+            // go: 0.74-1.15×, the pool thread's list pass alone taking twice the whole
+            // one-thread gradient's time): one thread already streams at ~0.85 of the one-thread
+            // yardstick, and two threads get only ~1.3-1.45× its bandwidth here. See README,
+            // Performance.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
             DriverKind.GradientPattern => Store != null ? 2u : 1u,
