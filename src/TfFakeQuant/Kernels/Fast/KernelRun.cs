@@ -232,13 +232,20 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardRows:
             {
                 (nuint s, nuint e) = Split(Rows, 1, part, parts);
-                if (Safe)
+                switch ((Safe, Large))
                 {
-                    Driver<S, TV>.ForwardRows<Yes>(ref *X, ref *Out, s, e, Channels, ref *Table);
-                }
-                else
-                {
-                    Driver<S, TV>.ForwardRows<No>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                    case (true, true):
+                        Driver<S, TV>.ForwardRows<Yes, Yes>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                        break;
+                    case (true, false):
+                        Driver<S, TV>.ForwardRows<Yes, No>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.ForwardRows<No, Yes>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                        break;
+                    default:
+                        Driver<S, TV>.ForwardRows<No, No>(ref *X, ref *Out, s, e, Channels, ref *Table);
+                        break;
                 }
 
                 break;
@@ -247,13 +254,20 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardRuns:
             {
                 (nuint s, nuint e) = Split(Rows * Channels, 1, part, parts);
-                if (Safe)
+                switch ((Safe, Large))
                 {
-                    Driver<S, TV>.ForwardRuns<Yes>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
-                }
-                else
-                {
-                    Driver<S, TV>.ForwardRuns<No>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                    case (true, true):
+                        Driver<S, TV>.ForwardRuns<Yes, Yes>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                        break;
+                    case (true, false):
+                        Driver<S, TV>.ForwardRuns<Yes, No>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.ForwardRuns<No, Yes>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                        break;
+                    default:
+                        Driver<S, TV>.ForwardRuns<No, No>(ref *X, ref *Out, s, e, Channels, Inner, ref *Table);
+                        break;
                 }
 
                 break;
