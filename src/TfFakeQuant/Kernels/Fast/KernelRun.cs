@@ -202,13 +202,17 @@ internal unsafe struct KernelRun
             case DriverKind.ForwardPattern:
             {
                 (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
-                if (Stream)
+                switch ((Stream, Large))
                 {
-                    ForwardPattern<S, TV, Yes>(s, e);
-                }
-                else
-                {
-                    ForwardPattern<S, TV, No>(s, e);
+                    case (true, _):
+                        ForwardPattern<S, TV, Yes, Yes>(s, e);
+                        break;
+                    case (false, true):
+                        ForwardPattern<S, TV, No, Yes>(s, e);
+                        break;
+                    default:
+                        ForwardPattern<S, TV, No, No>(s, e);
+                        break;
                 }
 
                 break;
@@ -217,13 +221,17 @@ internal unsafe struct KernelRun
             case DriverKind.BackpropPattern:
             {
                 (nuint s, nuint e) = Split(Elements, Period * Line, part, parts);
-                if (Stream)
+                switch ((Stream, Large))
                 {
-                    Driver<S, TV>.BackpropPattern<Yes>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
-                }
-                else
-                {
-                    Driver<S, TV>.BackpropPattern<No>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
+                    case (true, _):
+                        Driver<S, TV>.BackpropPattern<Yes, Yes>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.BackpropPattern<No, Yes>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
+                        break;
+                    default:
+                        Driver<S, TV>.BackpropPattern<No, No>(ref *G, ref *X, ref *Out, s, e, ref *Table, Period, Lead);
+                        break;
                 }
 
                 break;
@@ -536,40 +544,42 @@ internal unsafe struct KernelRun
         }
     }
 
-    private readonly void ForwardPattern<S, TV, TStream>(nuint start, nuint end)
+    private readonly void ForwardPattern<S, TV, TStream, TPrefetch>(nuint start, nuint end)
         where S : struct, ISimd<TV>
         where TV : struct
         where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
     {
         if (AnyZeroRange)
         {
-            ForwardPattern<S, TV, Yes, TStream>(start, end);
+            ForwardPattern<S, TV, Yes, TStream, TPrefetch>(start, end);
         }
         else
         {
-            ForwardPattern<S, TV, No, TStream>(start, end);
+            ForwardPattern<S, TV, No, TStream, TPrefetch>(start, end);
         }
     }
 
-    private readonly void ForwardPattern<S, TV, TZr, TStream>(nuint start, nuint end)
+    private readonly void ForwardPattern<S, TV, TZr, TStream, TPrefetch>(nuint start, nuint end)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
         where TStream : struct, IFlag
+        where TPrefetch : struct, IFlag
     {
         switch ((Safe, Divide))
         {
             case (true, true):
-                Driver<S, TV>.ForwardPattern<Yes, Yes, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<Yes, Yes, TZr, TStream, TPrefetch>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
             case (true, false):
-                Driver<S, TV>.ForwardPattern<Yes, No, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<Yes, No, TZr, TStream, TPrefetch>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
             case (false, true):
-                Driver<S, TV>.ForwardPattern<No, Yes, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<No, Yes, TZr, TStream, TPrefetch>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
             default:
-                Driver<S, TV>.ForwardPattern<No, No, TZr, TStream>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
+                Driver<S, TV>.ForwardPattern<No, No, TZr, TStream, TPrefetch>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
         }
     }
