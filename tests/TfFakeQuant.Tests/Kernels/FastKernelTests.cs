@@ -42,6 +42,15 @@ public class FastKernelTests
             }
         }
 
+        // The column-walk gradient (d ≥ W, not a multiple of W or above 1024 channels) across its
+        // boundaries: several row tiles (2048 / d rows each) with a tail vector over the last
+        // channels (d = 17, 20, 30), row-major blocks whose last channels form a tail (d = 67,
+        // 1023) or a block narrower than a vector after a full one (d = 1025, 2049).
+        foreach ((int rows, int d) in new[] { (250, 17), (230, 20), (150, 30), (70, 67), (5, 1023), (4, 1025), (3, 2049) })
+        {
+            yield return new TestCaseData(rows, d, 8, false, seed++).SetName($"[{rows},{d}] bits=8 (column walk)");
+        }
+
         // Every length straddling the vector widths, as rows of a few channels.
         foreach (int n in Lengths)
         {

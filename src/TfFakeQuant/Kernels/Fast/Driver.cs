@@ -715,12 +715,18 @@ internal static class Driver<S, TV>
     /// <paramref name="sumMin"/>/<paramref name="sumMax"/> between tiles. So every channel's sum is
     /// the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, … — bitwise equal at any
     /// W and for any split of channels between threads. Channels past the last whole vector
-    /// (<c>d mod W</c>, only in the last part) use the one-lane instantiation of the same code.
+    /// (<c>d mod W</c>, only in the last part): not in place, one more vector over the part's last
+    /// W channels (<see cref="ColumnTailStart"/>; its other lanes recompute the backprop already
+    /// written, bitwise the same from the intact inputs, and their sums are dropped); in place, the
+    /// one-lane instantiation of the same code (the inputs under those lanes are overwritten).
+    /// With <typeparamref name="TPrefetch"/> (calls beyond the L3) g and x are prefetched ahead
+    /// in memory order: 2 KiB ahead in the row-major walk, the next tile in the tiled one.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    public static void GradientColumns<TZr>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch)
+    public static void GradientColumns<TZr, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
+        nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch, bool inPlace)
         where TZr : struct, IFlag
+        where TPrefetch : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
@@ -744,6 +750,18 @@ internal static class Driver<S, TV>
                     Unsafe.Add(ref accMax, c) = Unsafe.Add(ref sumMax, c);
                 }
 
+                // The block's last d mod W channels as one vector over its last W channels (see
+                // ColumnTail), its sums in registers; in place, one lane at a time.
+                nuint whole = cb0 + ((cb1 - cb0) / w * w);
+                bool tail = whole < cb1 && !inPlace && cb1 - cb0 >= w;
+                nuint ct = cb1 - w;
+                TV tMinAcc = default, tMaxAcc = default;
+                if (tail)
+                {
+                    tMinAcc = ColumnTailStart(ref accMin, ct, whole);
+                    tMaxAcc = ColumnTailStart(ref accMax, ct, whole);
+                }
+
                 for (nuint r = 0; r < rows; r++)
                 {
                     nuint rowOff = r * d;
@@ -751,6 +769,8 @@ internal static class Driver<S, TV>
                     for (; c + w <= cb1; c += w)
                     {
                         nuint off = rowOff + c;
+                        Prefetch<TPrefetch>(ref g, off + PrefetchDistance);
+                        Prefetch<TPrefetch>(ref x, off + PrefetchDistance);
                         TV sMin = S.Load(ref accMin, c), sMax = S.Load(ref accMax, c);
                         TV b = GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, c), S.Load(ref tMax, c),
                             TZr.Value ? S.Load(ref tZr, c) : default, ref sMin, ref sMax);
@@ -759,10 +779,22 @@ internal static class Driver<S, TV>
                         S.Store(sMax, ref accMax, c);
                     }
 
-                    if (c < cb1)
+                    if (tail)
+                    {
+                        nuint off = rowOff + ct;
+                        S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), S.Load(ref tMin, ct), S.Load(ref tMax, ct),
+                            TZr.Value ? S.Load(ref tZr, ct) : default, ref tMinAcc, ref tMaxAcc), ref bp, off);
+                    }
+                    else if (c < cb1)
                     {
                         Driver<SimdScalar, float>.GradientColumnScalarRange<TZr>(ref g, ref x, ref bp, ref accMin, ref accMax, r, d, c, cb1, ref tMin, ref tMax, ref tZr);
                     }
+                }
+
+                if (tail)
+                {
+                    ColumnTailEnd(tMinAcc, ref accMin, ct, whole, cb1);
+                    ColumnTailEnd(tMaxAcc, ref accMax, ct, whole, cb1);
                 }
 
                 for (nuint c = cb0; c < cb1; c++)
@@ -776,6 +808,8 @@ internal static class Driver<S, TV>
         }
 
         nuint tileRows = Math.Max(1, (nuint)Tile / d);
+        nuint wholeEnd = c0 + ((c1 - c0) / w * w);
+        bool overlap = wholeEnd < c1 && !inPlace && c1 - c0 >= w;
         for (nuint r0 = 0; r0 < rows; r0 += tileRows)
         {
             nuint r1 = Math.Min(rows, r0 + tileRows);
@@ -787,6 +821,13 @@ internal static class Driver<S, TV>
                 nuint off = (r0 * d) + c;
                 for (nuint r = r0; r < r1; r++, off += d)
                 {
+                    if (c == c0)
+                    {
+                        // The first group's walk touches every line of the tile: fetch the next tile's.
+                        Prefetch<TPrefetch>(ref g, off + (tileRows * d));
+                        Prefetch<TPrefetch>(ref x, off + (tileRows * d));
+                    }
+
                     S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
                 }
 
@@ -794,10 +835,57 @@ internal static class Driver<S, TV>
                 S.Store(sMax, ref sumMax, c);
             }
 
+            if (overlap)
+            {
+                nuint ct = c1 - w;
+                TV nmin = S.Load(ref tMin, ct), nmax = S.Load(ref tMax, ct), zr = TZr.Value ? S.Load(ref tZr, ct) : default;
+                TV sMin = ColumnTailStart(ref sumMin, ct, wholeEnd), sMax = ColumnTailStart(ref sumMax, ct, wholeEnd);
+                nuint off = (r0 * d) + ct;
+                for (nuint r = r0; r < r1; r++, off += d)
+                {
+                    S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
+                }
+
+                ColumnTailEnd(sMin, ref sumMin, ct, wholeEnd, c1);
+                ColumnTailEnd(sMax, ref sumMax, ct, wholeEnd, c1);
+                continue;
+            }
+
             for (; c < c1; c++)
             {
                 Driver<SimdScalar, float>.GradientColumnScalar<TZr>(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
             }
+        }
+    }
+
+    /// <summary>
+    /// The starting sums of a tail vector over channels <paramref name="ct"/> .. ct + W - 1 whose
+    /// channels from <paramref name="first"/> on are new to it: their sums from
+    /// <paramref name="sums"/>, +0 in the earlier lanes (their chains are dropped at
+    /// <see cref="ColumnTailEnd"/>). Built lane by lane in a local, so nothing outside the new
+    /// channels' sums is read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ColumnTailStart(ref float sums, nuint ct, nuint first)
+    {
+        TV start = default;
+        ref float lanes = ref Unsafe.As<TV, float>(ref start);
+        for (nuint i = 0; i < (nuint)S.Count; i++)
+        {
+            Unsafe.Add(ref lanes, i) = ct + i >= first ? Unsafe.Add(ref sums, ct + i) : 0f;
+        }
+
+        return start;
+    }
+
+    /// <summary>Stores the lanes of a tail vector's sums (see <see cref="ColumnTailStart"/>) for channels <paramref name="first"/> .. <paramref name="end"/> - 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnTailEnd(TV tail, ref float sums, nuint ct, nuint first, nuint end)
+    {
+        ref float lanes = ref Unsafe.As<TV, float>(ref tail);
+        for (nuint c = first; c < end; c++)
+        {
+            Unsafe.Add(ref sums, c) = Unsafe.Add(ref lanes, c - ct);
         }
     }
 

@@ -286,13 +286,20 @@ internal unsafe struct KernelRun
                 (nuint s, nuint e) = parts == 1 ? (0, Channels) : ColumnSplit(part, parts);
                 float* raw = stackalloc float[(2 * Driver<S, TV>.ColumnBlock) + (int)Line];
                 float* scratch = LineAligned(raw);
-                if (AnyZeroRange)
+                switch ((AnyZeroRange, Large))
                 {
-                    Driver<S, TV>.GradientColumns<Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
-                }
-                else
-                {
-                    Driver<S, TV>.GradientColumns<No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0]);
+                    case (true, true):
+                        Driver<S, TV>.GradientColumns<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        break;
+                    case (true, false):
+                        Driver<S, TV>.GradientColumns<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        break;
+                    case (false, true):
+                        Driver<S, TV>.GradientColumns<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        break;
+                    default:
+                        Driver<S, TV>.GradientColumns<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        break;
                 }
 
                 break;
