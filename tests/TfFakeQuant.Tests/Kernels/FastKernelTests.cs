@@ -42,13 +42,20 @@ public class FastKernelTests
             }
         }
 
-        // The column-walk gradient (d ≥ W, not a multiple of W or above 1024 channels) across its
-        // boundaries: several row tiles (2048 / d rows each) with a tail vector over the last
-        // channels (d = 17, 20, 30), row-major blocks whose last channels form a tail (d = 67,
-        // 1023) or a block narrower than a vector after a full one (d = 1025, 2049).
-        foreach ((int rows, int d) in new[] { (250, 17), (230, 20), (150, 30), (70, 67), (5, 1023), (4, 1025), (3, 2049) })
+        // The column-walk gradient (d ≥ W, not a multiple of W) across its boundaries: several
+        // row tiles (2048 / d rows each) with a tail vector over the last channels (d = 17, 20,
+        // 30), row-major rows whose last channels form a tail (d = 67, 1023, 1025, 2049, 3000).
+        foreach ((int rows, int d) in new[] { (250, 17), (230, 20), (150, 30), (70, 67), (5, 1023), (4, 1025), (3, 2049), (3, 3000) })
         {
             yield return new TestCaseData(rows, d, 8, false, seed++).SetName($"[{rows},{d}] bits=8 (column walk)");
+        }
+
+        // Rows wider than the drivers' stack tables (1024 channels): the stream gradient's slot
+        // tables and the column walk's whole-row sums in the thread's wide scratch, up to
+        // 65536 channels; beyond, the column walk in 1024-channel blocks.
+        foreach ((int rows, int d) in new[] { (3, 2048), (2, 4096), (1, 65536), (1, 65544), (2, 70001) })
+        {
+            yield return new TestCaseData(rows, d, 8, false, seed++).SetName($"[{rows},{d}] bits=8 (wide rows)");
         }
 
         // Every length straddling the vector widths, as rows of a few channels.

@@ -41,6 +41,13 @@ internal static class Driver<S, TV>
     /// <summary>Channels per block of the row-major gradient (its scratch is 2 × this many floats; a multiple of 16).</summary>
     public const int ColumnBlock = 1024;
 
+    /// <summary>
+    /// Most channels for <see cref="GradientStream"/> (W dividing d): its slot tables take 5·d
+    /// floats, on the stack up to <see cref="ColumnBlock"/> channels and rented beyond (1.25 MiB
+    /// at this bound). Wider rows go to <see cref="GradientColumns"/>.
+    /// </summary>
+    public const int StreamMaxChannels = 1 << 16;
+
     // ---------------------------------------------------------------- element functions
 
     /// <summary>
@@ -378,7 +385,7 @@ internal static class Driver<S, TV>
     }
 
     /// <summary>
-    /// Per-channel gradient, channel last, d a multiple of W and at most <see cref="ColumnBlock"/>:
+    /// Per-channel gradient, channel last, d a multiple of W and at most <see cref="StreamMaxChannels"/>:
     /// the flattened <c>[rows, d]</c> data as one stream in memory order, lane = channel. The first
     /// <paramref name="lead"/> (&lt; W) elements (row 0, channels 0 .. lead-1) go one lane at a
     /// time so that the vectors start where the backprop is vector-aligned (for
@@ -724,7 +731,7 @@ internal static class Driver<S, TV>
     /// </summary>
     [MethodImpl(EntryPoint)]
     public static void GradientColumns<TZr, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch, bool inPlace)
+        nuint rows, nuint d, nuint c0, nuint c1, ref float table, ref float scratch, nuint block, bool inPlace)
         where TZr : struct, IFlag
         where TPrefetch : struct, IFlag
     {
@@ -735,15 +742,17 @@ internal static class Driver<S, TV>
         if (c1 - c0 > 3 * w)
         {
             // Wide rows: walk row-major (streaming memory order) over blocks of at most
-            // ColumnBlock channels; the block's running sums live in the caller's private stack
-            // scratch (L1, never shared with another thread's cache lines) and each channel group
+            // `block` channels (the caller's scratch holds 2 · block floats: the whole row up to
+            // StreamMaxChannels, so the data is walked once; wider rows in ColumnBlock blocks,
+            // each walking every row's part); the block's running sums live in the caller's private
+            // scratch (never shared with another thread's cache lines) and each channel group
             // is an independent chain, so the load-add-flush-store latency of one group overlaps
             // the others'. Per channel the order is still rows 0, 1, 2, …
-            for (nuint cb0 = c0; cb0 < c1; cb0 += ColumnBlock)
+            for (nuint cb0 = c0; cb0 < c1; cb0 += block)
             {
-                nuint cb1 = Math.Min(c1, cb0 + ColumnBlock);
+                nuint cb1 = Math.Min(c1, cb0 + block);
                 ref float accMin = ref Unsafe.Subtract(ref scratch, cb0);
-                ref float accMax = ref Unsafe.Subtract(ref Unsafe.Add(ref scratch, ColumnBlock), cb0);
+                ref float accMax = ref Unsafe.Subtract(ref Unsafe.Add(ref scratch, block), cb0);
                 for (nuint c = cb0; c < cb1; c++)
                 {
                     Unsafe.Add(ref accMin, c) = Unsafe.Add(ref sumMin, c);

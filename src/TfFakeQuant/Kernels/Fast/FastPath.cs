@@ -214,7 +214,7 @@ internal static unsafe class FastPath
             run.Kind = DriverKind.GradientRuns;
             period = channels;
         }
-        else if (channels % lanes == 0 && channels <= Driver<SimdScalar, float>.ColumnBlock)
+        else if (channels % lanes == 0 && channels <= Driver<SimdScalar, float>.StreamMaxChannels)
         {
             run.Kind = DriverKind.GradientStream;
             period = channels;

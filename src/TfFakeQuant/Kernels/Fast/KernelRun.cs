@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -284,21 +285,30 @@ internal unsafe struct KernelRun
             case DriverKind.GradientColumns:
             {
                 (nuint s, nuint e) = parts == 1 ? (0, Channels) : ColumnSplit(part, parts);
+                // Running sums for a block of channels: ColumnBlock on the stack, or the whole row
+                // (up to StreamMaxChannels) in the thread's wide scratch.
+                nuint block = Channels > (nuint)Driver<S, TV>.ColumnBlock && Channels <= (nuint)Driver<S, TV>.StreamMaxChannels
+                    ? Channels : (nuint)Driver<S, TV>.ColumnBlock;
                 float* raw = stackalloc float[(2 * Driver<S, TV>.ColumnBlock) + (int)Line];
+                if (block > (nuint)Driver<S, TV>.ColumnBlock)
+                {
+                    raw = WideScratch((2 * block) + Line);
+                }
+
                 float* scratch = LineAligned(raw);
                 switch ((AnyZeroRange, Large))
                 {
                     case (true, true):
-                        Driver<S, TV>.GradientColumns<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        Driver<S, TV>.GradientColumns<Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], block, InPlace);
                         break;
                     case (true, false):
-                        Driver<S, TV>.GradientColumns<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        Driver<S, TV>.GradientColumns<Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], block, InPlace);
                         break;
                     case (false, true):
-                        Driver<S, TV>.GradientColumns<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        Driver<S, TV>.GradientColumns<No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], block, InPlace);
                         break;
                     default:
-                        Driver<S, TV>.GradientColumns<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], InPlace);
+                        Driver<S, TV>.GradientColumns<No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, s, e, ref *Table, ref scratch[0], block, InPlace);
                         break;
                 }
 
@@ -307,17 +317,14 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientStream:
             {
+                // The slot tables (5·d floats): on the stack up to ColumnBlock channels, beyond in the thread's wide scratch.
                 float* raw = stackalloc float[(5 * Driver<S, TV>.ColumnBlock) + (int)Line];
-                float* scratch = LineAligned(raw);
-                if (AnyZeroRange)
+                if (Channels > (nuint)Driver<S, TV>.ColumnBlock)
                 {
-                    GradientStream<S, TV, Yes>(scratch);
-                }
-                else
-                {
-                    GradientStream<S, TV, No>(scratch);
+                    raw = WideScratch((5 * Channels) + Line);
                 }
 
+                GradientStream<S, TV>(LineAligned(raw));
                 break;
             }
 
@@ -401,6 +408,20 @@ internal unsafe struct KernelRun
             default:
                 Driver<S, TV>.GradientRounds<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
                 break;
+        }
+    }
+
+    private readonly void GradientStream<S, TV>(float* scratch)
+        where S : struct, ISimd<TV>
+        where TV : struct
+    {
+        if (AnyZeroRange)
+        {
+            GradientStream<S, TV, Yes>(scratch);
+        }
+        else
+        {
+            GradientStream<S, TV, No>(scratch);
         }
     }
 
@@ -613,6 +634,30 @@ internal unsafe struct KernelRun
     /// aligned to 8 or 16 bytes).
     /// </summary>
     private static float* LineAligned(float* raw) => (float*)(((nuint)raw + 63) & ~(nuint)63);
+
+    /// <summary>This thread's scratch for rows too wide for the stack buffers (pinned; grown, never shrunk).</summary>
+    [ThreadStatic]
+    private static float[]? wideScratch;
+
+    /// <summary>
+    /// At least <paramref name="floats"/> floats of this thread's pinned wide scratch, for the
+    /// stream and column gradients' tables when a row has more than
+    /// <see cref="Driver{S, TV}.ColumnBlock"/> channels (at most 5 ·
+    /// <see cref="Driver{S, TV}.StreamMaxChannels"/> + 16 floats). Allocated once per thread and
+    /// size (on the pinned heap), so calls allocate nothing once warm; a kernel call never
+    /// re-enters itself on a thread, so one scratch per thread is never shared.
+    /// </summary>
+    private static float* WideScratch(nuint floats)
+    {
+        float[]? scratch = wideScratch;
+        if (scratch is null || (nuint)scratch.Length < floats)
+        {
+            scratch = GC.AllocateUninitializedArray<float>((int)floats, pinned: true);
+            wideScratch = scratch;
+        }
+
+        return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(scratch));
+    }
 
     /// <summary>
     /// <c>[start, end)</c> of part <paramref name="part"/>: <paramref name="count"/> items cut into
