@@ -25,8 +25,10 @@ internal static class ChannelTable
     public const int Rows = 6;
 
     /// <summary>
-    /// Largest pattern period used (elements). Six rows of it are 24 KiB, on the stack; channel
-    /// counts whose <c>lcm(channels, W)</c> is larger use per-row chunks instead.
+    /// Largest pattern period whose table lives on the stack (elements; six rows of it are
+    /// 24 KiB). The forward takes any channel count with <c>lcm(channels, W)</c> up to this as a
+    /// pattern, and, with a rented table, channel counts that W divides up to
+    /// <c>Driver.StreamMaxChannels</c>; the others go row by row.
     /// </summary>
     public const int MaxPeriod = 1024;
 

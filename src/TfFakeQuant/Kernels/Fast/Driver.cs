@@ -576,9 +576,10 @@ internal static class Driver<S, TV>
     /// condition: alternating builds, four runs each, 4194304×1 0.69 → 0.81-0.85 of the
     /// yardstick (median), 1398101×3 0.56 → 0.58-0.62, 599186×7 0.52 → 0.56-0.59; on cached
     /// 65536×1 it cost ~7 % (31.5 → 33.8 µs, best of five). The elementwise pattern drivers
-    /// (<see cref="ForwardPattern"/>, <see cref="BackpropPattern"/>) prefetch their inputs the same
-    /// way beyond the L3, streamed or in place (fifth session; memory here is in 4 KiB pages, at whose boundaries the
-    /// hardware prefetchers stop): quick mode, alternating builds, eight rounds over eight shapes,
+    /// (<see cref="ForwardPattern"/>, <see cref="BackpropPattern"/>) prefetch their inputs the
+    /// same way beyond the L3, streamed or in place (fifth session; memory here is in 4 KiB
+    /// pages, at whose boundaries the hardware prefetchers stop): quick mode, alternating
+    /// builds, eight rounds over eight shapes,
     /// medians of the one-thread forward ratio rose on every shape, e.g. 2097152×8 1.15 → 1.26,
     /// 262144×64 0.96 → 1.05, 16384×1000 0.94 → 1.01, 4194304×1 0.93 → 1.01; a 16M-element
     /// ArgsGradient (three alternating runs) 0.78-0.88 → 0.89-0.93 of the yardstick on one
@@ -760,7 +761,7 @@ internal static class Driver<S, TV>
                 }
 
                 // The block's last d mod W channels as one vector over its last W channels (see
-                // ColumnTail), its sums in registers; in place, one lane at a time.
+                // ColumnTailStart), its sums in registers; in place, one lane at a time.
                 nuint whole = cb0 + ((cb1 - cb0) / w * w);
                 bool tail = whole < cb1 && !inPlace && cb1 - cb0 >= w;
                 nuint ct = cb1 - w;
