@@ -43,8 +43,9 @@ internal static class Driver<S, TV>
 
     /// <summary>
     /// Most channels for <see cref="GradientStream"/> (W dividing d): its slot tables take 5·d
-    /// floats, on the stack up to <see cref="ColumnBlock"/> channels and rented beyond (1.25 MiB
-    /// at this bound). Wider rows go to <see cref="GradientColumns"/>.
+    /// floats, on the stack up to <see cref="ColumnBlock"/> channels and beyond in the thread's
+    /// pinned wide scratch (<c>KernelRun.WideScratch</c>; 1.25 MiB at this bound). Wider rows go
+    /// to <see cref="GradientColumns"/>, whose whole-row sums use the same scratch up to this bound.
     /// </summary>
     public const int StreamMaxChannels = 1 << 16;
 
@@ -196,7 +197,8 @@ internal static class Driver<S, TV>
     /// vectors start where the output is vector-aligned (needed by <typeparamref name="TStream"/>);
     /// the table is rotated by <paramref name="lead"/> (see <see cref="ChannelTable"/>), so lead element j uses entry <c>period - lead + j</c> and lane i of the v-th vector entry
     /// <c>(v·W + i) mod period</c>. The remainder (&lt; W elements) continues the same phase one
-    /// lane at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>.
+    /// lane at a time. Used for per-tensor ops (period W) and per-channel with small <c>lcm(d, W)</c>
+    /// or with W dividing d up to <see cref="StreamMaxChannels"/> (period d).
     /// </summary>
     [MethodImpl(EntryPoint)]
     public static void ForwardPattern<TSafe, TDivide, TZr, TStream, TPrefetch>(ref float x, ref float y, nuint start, nuint end, ref float table, nuint period, nuint lead)
@@ -826,21 +828,10 @@ internal static class Driver<S, TV>
             nuint c = c0;
             for (; c + w <= c1; c += w)
             {
-                TV nmin = S.Load(ref tMin, c), nmax = S.Load(ref tMax, c), zr = TZr.Value ? S.Load(ref tZr, c) : default;
                 TV sMin = S.Load(ref sumMin, c), sMax = S.Load(ref sumMax, c);
-                nuint off = (r0 * d) + c;
-                for (nuint r = r0; r < r1; r++, off += d)
-                {
-                    if (c == c0)
-                    {
-                        // The first group's walk touches every line of the tile: fetch the next tile's.
-                        Prefetch<TPrefetch>(ref g, off + (tileRows * d));
-                        Prefetch<TPrefetch>(ref x, off + (tileRows * d));
-                    }
-
-                    S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
-                }
-
+                // The first group's walk touches every line of the tile: it fetches the next tile's.
+                ColumnGroupRows<TZr, TPrefetch>(ref g, ref x, ref bp, r0, r1, d, c, ref tMin, ref tMax, ref tZr, ref sMin, ref sMax,
+                    c == c0 ? tileRows * d : 0);
                 S.Store(sMin, ref sumMin, c);
                 S.Store(sMax, ref sumMax, c);
             }
@@ -848,14 +839,8 @@ internal static class Driver<S, TV>
             if (overlap)
             {
                 nuint ct = c1 - w;
-                TV nmin = S.Load(ref tMin, ct), nmax = S.Load(ref tMax, ct), zr = TZr.Value ? S.Load(ref tZr, ct) : default;
                 TV sMin = ColumnTailStart(ref sumMin, ct, wholeEnd), sMax = ColumnTailStart(ref sumMax, ct, wholeEnd);
-                nuint off = (r0 * d) + ct;
-                for (nuint r = r0; r < r1; r++, off += d)
-                {
-                    S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
-                }
-
+                ColumnGroupRows<TZr, TPrefetch>(ref g, ref x, ref bp, r0, r1, d, ct, ref tMin, ref tMax, ref tZr, ref sMin, ref sMax, 0);
                 ColumnTailEnd(sMin, ref sumMin, ct, wholeEnd, c1);
                 ColumnTailEnd(sMax, ref sumMax, ct, wholeEnd, c1);
                 continue;
@@ -865,6 +850,32 @@ internal static class Driver<S, TV>
             {
                 Driver<SimdScalar, float>.GradientColumnScalar<TZr>(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
             }
+        }
+    }
+
+    /// <summary>
+    /// Rows <c>[r0, r1)</c> of the W channels from <paramref name="c"/> in the tiled walk of
+    /// <see cref="GradientColumns"/>, in row order, carrying the group's sums; with
+    /// <typeparamref name="TPrefetch"/> and <paramref name="ahead"/> &gt; 0 each row also
+    /// prefetches g and x that many elements on (the next tile).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnGroupRows<TZr, TPrefetch>(ref float g, ref float x, ref float bp, nuint r0, nuint r1, nuint d, nuint c,
+        ref float tMin, ref float tMax, ref float tZr, ref TV sMin, ref TV sMax, nuint ahead)
+        where TZr : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        TV nmin = S.Load(ref tMin, c), nmax = S.Load(ref tMax, c), zr = TZr.Value ? S.Load(ref tZr, c) : default;
+        nuint off = (r0 * d) + c;
+        for (nuint r = r0; r < r1; r++, off += d)
+        {
+            if (ahead != 0)
+            {
+                Prefetch<TPrefetch>(ref g, off + ahead);
+                Prefetch<TPrefetch>(ref x, off + ahead);
+            }
+
+            S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
         }
     }
 

@@ -267,12 +267,10 @@ internal static unsafe class FastPath
             {
                 // The pattern and rounds drivers read a table rotated by the lead; the stream driver rotates its own copies.
                 bool rotated = run.Kind is DriverKind.GradientPattern or DriverKind.GradientRounds;
+                nuint lead = 0;
+                run.Stream = (rotated || run.Kind is DriverKind.GradientStream or DriverKind.GradientRuns) && Streams(lanes, run.Elements, pb, pg, px, out lead);
                 // The runs stream each run from its own aligned element on (lead per run, not per call).
-                run.Stream = (rotated || run.Kind is DriverKind.GradientStream or DriverKind.GradientRuns) && Streams(lanes, run.Elements, pb, pg, px, out run.Lead);
-                if (run.Kind == DriverKind.GradientRuns)
-                {
-                    run.Lead = 0;
-                }
+                run.Lead = run.Kind == DriverKind.GradientRuns ? 0 : lead;
 
                 ChannelTable.Fill(table[..size], period, rotated ? (int)run.Lead : 0, min, max, numBits, narrowRange,
                     dazBounds: true, out run.AnyZeroRange);
