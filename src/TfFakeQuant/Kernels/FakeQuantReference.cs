@@ -5,7 +5,7 @@ namespace TfFakeQuant.Kernels;
 
 /// <summary>
 /// Scalar reference kernels for the six TensorFlow fake-quant ops: one element at a time, every
-/// float operation flushed (FTZ/DAZ emulation), reductions in row order. They are written to
+/// float operation flushed (FTZ/DAZ emulation), reductions in <see cref="SumTree"/> order (row order up to 2^18 elements). They are written to
 /// read like the specification and are the oracle every fast path is tested against.
 /// </summary>
 /// <remarks>
@@ -122,7 +122,7 @@ public static class FakeQuantReference
     /// <param name="numBits">2..16.</param>
     /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
     /// <param name="backpropsWrtInput">Same length; may be the memory of <paramref name="gradients"/>.</param>
-    /// <param name="backpropWrtMin">Sum of <c>g</c> over elements below the nudged range, in element order.</param>
+    /// <param name="backpropWrtMin">Sum of <c>g</c> over elements below the nudged range, in <see cref="SumTree"/> order (element order up to 2^18 elements).</param>
     /// <param name="backpropWrtMax">Sum of <c>g</c> over elements above the nudged range.</param>
     public static void VarsGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, float min, float max, int numBits, bool narrowRange,
         Span<float> backpropsWrtInput, out float backpropWrtMin, out float backpropWrtMax)
@@ -130,22 +130,10 @@ public static class FakeQuantReference
         SpanGuard.SameLength(gradients.Length, inputs.Length, nameof(inputs));
         SpanGuard.SameLength(gradients.Length, backpropsWrtInput.Length, nameof(backpropsWrtInput));
         QuantRange q = QuantRange.Nudge(min, max, numBits, narrowRange);
-        backpropWrtMin = 0f;
-        backpropWrtMax = 0f;
-        if (q.IsZeroRange)
-        {
-            gradients.CopyTo(backpropsWrtInput);
-            return;
-        }
-
-        float sumMin = 0f, sumMax = 0f;
-        for (int i = 0; i < gradients.Length; i++)
-        {
-            GradientElement(gradients[i], inputs[i], q, out backpropsWrtInput[i], ref sumMin, ref sumMax);
-        }
-
-        backpropWrtMin = sumMin;
-        backpropWrtMax = sumMax;
+        Span<float> sumMin = stackalloc float[1], sumMax = stackalloc float[1];
+        TreeGradient(gradients, inputs, [q], backpropsWrtInput, sumMin, sumMax, 0, SumTree.Units(gradients.Length), gradients.Length);
+        backpropWrtMin = sumMin[0];
+        backpropWrtMax = sumMax[0];
     }
 
     /// <summary>FakeQuantWithMinMaxVarsPerChannel: per-channel forward, the channel the last dimension.</summary>
@@ -182,7 +170,7 @@ public static class FakeQuantReference
     /// <param name="numBits">2..16.</param>
     /// <param name="narrowRange">Lowest level 1 instead of 0.</param>
     /// <param name="backpropsWrtInput">Same length as the inputs; may be the memory of <paramref name="gradients"/>.</param>
-    /// <param name="backpropWrtMin">Per channel: sum over rows, in row order, of <c>g</c> where <c>x &lt; nudged_min</c>.</param>
+    /// <param name="backpropWrtMin">Per channel: sum over rows, in <see cref="SumTree"/> order (row order up to 2^18 elements), of <c>g</c> where <c>x &lt; nudged_min</c>.</param>
     /// <param name="backpropWrtMax">Per channel: sum over rows of <c>g</c> where <c>x &gt; nudged_max</c>.</param>
     public static void PerChannelGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, ReadOnlySpan<float> min, ReadOnlySpan<float> max,
         int numBits, bool narrowRange, Span<float> backpropsWrtInput, Span<float> backpropWrtMin, Span<float> backpropWrtMax)
@@ -193,25 +181,57 @@ public static class FakeQuantReference
         SpanGuard.SameLength(channels, backpropWrtMin.Length, nameof(backpropWrtMin));
         SpanGuard.SameLength(channels, backpropWrtMax.Length, nameof(backpropWrtMax));
         int rows = channels == 0 ? 0 : inputs.Length / channels;
+        var q = new QuantRange[channels];
         for (int c = 0; c < channels; c++)
         {
-            QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
-            float sumMin = 0f, sumMax = 0f;
-            for (int r = 0; r < rows; r++)
+            q[c] = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
+        }
+
+        TreeGradient(gradients, inputs, q, backpropsWrtInput, backpropWrtMin, backpropWrtMax, 0, SumTree.Units(rows), rows);
+    }
+
+    /// <summary>
+    /// The gradient of the rows in units <c>[u0, u1)</c> of a <c>[rows, q.Length]</c> view: the
+    /// backprop of every element and, into <paramref name="sumMin"/> / <paramref name="sumMax"/>,
+    /// the range sums in <see cref="SumTree"/> order (a leaf from +0 in row order; a node its
+    /// left sum plus its right sum, flushed). Zero-range channels copy their gradients and sum +0.
+    /// </summary>
+    private static void TreeGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, QuantRange[] q, Span<float> backprops,
+        Span<float> sumMin, Span<float> sumMax, long u0, long u1, int rows)
+    {
+        int channels = q.Length;
+        if (SumTree.IsLeaf(u0, u1, rows, channels))
+        {
+            sumMin.Clear();
+            sumMax.Clear();
+            int r1 = (int)SumTree.RowOf(u1, rows);
+            for (int r = (int)SumTree.RowOf(u0, rows); r < r1; r++)
             {
-                int i = (r * channels) + c; // never wraps (see PerChannel)
-                if (q.IsZeroRange)
+                for (int c = 0; c < channels; c++)
                 {
-                    backpropsWrtInput[i] = gradients[i]; // copied, not flushed
-                }
-                else
-                {
-                    GradientElement(gradients[i], inputs[i], q, out backpropsWrtInput[i], ref sumMin, ref sumMax);
+                    int i = (r * channels) + c; // never wraps (see PerChannel)
+                    if (q[c].IsZeroRange)
+                    {
+                        backprops[i] = gradients[i]; // copied, not flushed
+                    }
+                    else
+                    {
+                        GradientElement(gradients[i], inputs[i], q[c], out backprops[i], ref sumMin[c], ref sumMax[c]);
+                    }
                 }
             }
 
-            backpropWrtMin[c] = sumMin;
-            backpropWrtMax[c] = sumMax;
+            return;
+        }
+
+        long m = SumTree.Mid(u0, u1);
+        TreeGradient(gradients, inputs, q, backprops, sumMin, sumMax, u0, m, rows);
+        float[] rightMin = new float[channels], rightMax = new float[channels];
+        TreeGradient(gradients, inputs, q, backprops, rightMin, rightMax, m, u1, rows);
+        for (int c = 0; c < channels; c++)
+        {
+            sumMin[c] = Subnormals.Flush(sumMin[c] + rightMin[c]);
+            sumMax[c] = Subnormals.Flush(sumMax[c] + rightMax[c]);
         }
     }
 

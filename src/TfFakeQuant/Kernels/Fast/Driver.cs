@@ -2058,31 +2058,36 @@ internal static class Driver<S, TV>
 
     /// <summary>
     /// Per-channel gradient with the channel on an inner axis (<c>[outer, C, inner]</c>), channels
-    /// <c>[c0, c1)</c>. The transposed view's row order for channel c is (o, i) lexicographic,
-    /// which is exactly memory order within the channel's runs: for o = 0.., the run at
-    /// <c>(o·C + c)·inner</c>. Each run is one channel's elements in order, i.e. the one-channel
-    /// pattern gradient: its constants are broadcast into the area's period block and
-    /// <see cref="PatternTiles"/> continues the channel's two sums over it (packed chains).
-    /// With <typeparamref name="TStream"/> each run's backprop is streamed from its first
-    /// vector-aligned element on, the elements before it taking exact one-lane steps on the
-    /// channel's sums (a run's constants are the same in every lane, so no table is rotated).
+    /// <c>[c0, c1)</c>, over the rows <c>[r0, r1)</c> of the transposed view
+    /// <c>[outer · inner, C]</c> (all of them, or a <see cref="SumTree"/> leaf's). The transposed
+    /// view's row order for channel c is (o, i) lexicographic, which is exactly memory order
+    /// within the channel's runs: for o = 0.., the run at <c>(o·C + c)·inner</c>, of which the
+    /// range takes <c>[max(r0 - o·inner, 0), min(r1 - o·inner, inner))</c>. Each run piece is one
+    /// channel's elements in order, i.e. the one-channel pattern gradient: its constants are
+    /// broadcast into the area's period block and <see cref="PatternTiles"/> continues the
+    /// channel's two sums over it (packed chains). With <typeparamref name="TStream"/> each
+    /// piece's backprop is streamed from its first vector-aligned element on, the elements before
+    /// it taking exact one-lane steps on the channel's sums (a run's constants are the same in
+    /// every lane, so no table is rotated).
     /// </summary>
     /// <typeparam name="TInPlace">The backprop overwrites the gradients or the inputs.</typeparam>
     /// <typeparam name="TPrefetch">Prefetch the gradients and inputs (calls beyond the L3).</typeparam>
     /// <typeparam name="TStream">Streaming stores for the backprop (not in place; the output 4-byte aligned).</typeparam>
     [MethodImpl(EntryPoint)]
     public static unsafe void GradientRuns<TInPlace, TPrefetch, TStream>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint outer, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
+        nuint r0, nuint r1, nuint channels, nuint inner, nuint c0, nuint c1, ref float table, ref float area)
         where TInPlace : struct, IFlag
         where TPrefetch : struct, IFlag
         where TStream : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         nuint bytes = w * sizeof(float);
-        ref byte lanes = ref PatternArea.LanesFor(outer * (c1 - c0) * inner, ref area);
+        ref byte lanes = ref PatternArea.LanesFor((r1 - r0) * (c1 - c0), ref area);
         ref float block = ref Unsafe.Add(ref area, PatternArea.Constants);
-        for (nuint o = 0; o < outer; o++)
+        for (nuint o = r0 / inner; o * inner < r1; o++)
         {
+            nuint lo = Math.Max(r0, o * inner) - (o * inner);
+            nuint len = Math.Min(r1 - (o * inner), inner) - lo;
             for (nuint c = c0; c < c1; c++)
             {
                 float fMin = Unsafe.Add(ref table, (ChannelTable.NudgedMin * channels) + c);
@@ -2093,13 +2098,13 @@ internal static class Driver<S, TV>
                     SetConstants(ref block, lane, fMin, fMax, fZr, 0); // channel 0 of a one-channel pattern
                 }
 
-                nuint runStart = ((o * channels) + c) * inner;
+                nuint runStart = (((o * channels) + c) * inner) + lo;
                 ref float sMin = ref Unsafe.Add(ref sumMin, c), sMax = ref Unsafe.Add(ref sumMax, c);
                 nuint head = 0;
                 if (TStream.Value)
                 {
                     nuint misaligned = (nuint)Unsafe.AsPointer(ref Unsafe.Add(ref bp, runStart)) % bytes;
-                    head = Math.Min(inner, (bytes - misaligned) % bytes / sizeof(float));
+                    head = Math.Min(len, (bytes - misaligned) % bytes / sizeof(float));
                     for (nuint i = runStart; i < runStart + head; i++)
                     {
                         Unsafe.Add(ref bp, i) = Driver<SimdScalar, float>.GradientStep<Yes>(Unsafe.Add(ref g, i), Unsafe.Add(ref x, i), fMin, fMax, fZr,
@@ -2112,11 +2117,11 @@ internal static class Driver<S, TV>
                 ref float br = ref Unsafe.Add(ref bp, runStart + head);
                 if (BitConverter.SingleToInt32Bits(fZr) != 0)
                 {
-                    PatternTiles<Yes, No, TStream, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref sMin, ref sMax, inner - head, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<Yes, No, TStream, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref sMin, ref sMax, len - head, 1, 0, w, ref area, ref lanes);
                 }
                 else
                 {
-                    PatternTiles<No, No, TStream, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref sMin, ref sMax, inner - head, 1, 0, w, ref area, ref lanes);
+                    PatternTiles<No, No, TStream, TInPlace, TPrefetch>(ref gr, ref xr, ref br, ref sMin, ref sMax, len - head, 1, 0, w, ref area, ref lanes);
                 }
             }
         }

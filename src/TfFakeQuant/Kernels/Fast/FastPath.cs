@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using TfFakeQuant.Quantization;
 
@@ -99,7 +100,7 @@ internal static unsafe class FastPath
             var run = new KernelRun
             {
                 Kind = DriverKind.ForwardPattern, WidthBits = width, X = px, Out = py, Table = table, Period = (nuint)period,
-                Elements = (nuint)inputs.Length, Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
+                Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
             };
             run.Stream = Streams(period, run.Elements, py, px, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
@@ -123,7 +124,7 @@ internal static unsafe class FastPath
             var run = new KernelRun
             {
                 Kind = DriverKind.BackpropPattern, WidthBits = width, G = pg, X = px, Out = pb, Table = table, Period = (nuint)period,
-                Elements = (nuint)inputs.Length,
+                Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold,
             };
             run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
@@ -149,10 +150,11 @@ internal static unsafe class FastPath
                 var run = new KernelRun
                 {
                     Kind = DriverKind.GradientPattern, WidthBits = width, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
-                    Period = (nuint)period, Elements = (nuint)inputs.Length, Rows = (nuint)inputs.Length, Channels = 1, AnyZeroRange = q.IsZeroRange,
+                    Period = (nuint)period, Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Rows = (nuint)inputs.Length, Channels = 1,
+                    Inner = 1, AnyZeroRange = q.IsZeroRange,
                 };
                 run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
-                RunPattern(ref run);
+                RunGradient(ref run);
             }
         }
 
@@ -172,7 +174,7 @@ internal static unsafe class FastPath
 
         var run = new KernelRun
         {
-            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
+            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
         };
         int lanes = LanesOf(run.WidthBits);
         int period;
@@ -227,7 +229,7 @@ internal static unsafe class FastPath
 
         var run = new KernelRun
         {
-            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
+            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
         };
         int lanes = LanesOf(run.WidthBits);
         int period;
@@ -280,14 +282,8 @@ internal static unsafe class FastPath
                 run.SumMin = pMin;
                 run.SumMax = pMax;
                 run.Table = pt;
-                if (rotated)
-                {
-                    RunPattern(ref run);
-                }
-                else
-                {
-                    PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
-                }
+                run.RowEnd = run.Rows * run.Inner;
+                RunGradient(ref run);
             }
         }
         finally
@@ -296,6 +292,124 @@ internal static unsafe class FastPath
             {
                 ArrayPool<float>.Shared.Return(rented);
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs a gradient call in <see cref="SumTree"/> order. A tensor of one leaf runs its driver
+    /// as it is (<see cref="RunPattern"/> for the pattern and rounds drivers). A larger one runs
+    /// as a <see cref="DriverKind.GradientTree"/>: with two threads or more allowed, from
+    /// <see cref="KernelRun.ParallelThreshold"/> elements on, the tree's top levels (one per
+    /// doubling of the threads, at most three) give one subtree per part, each evaluated on its
+    /// thread leaf by leaf; then their sums are added up those levels here, in the tree's order.
+    /// Every part's leaves are whole driver calls on one thread, and every sum is the same chain
+    /// of flushed additions whatever the part count, so the bits are those of one thread.
+    /// </summary>
+    private static void RunGradient(ref KernelRun run)
+    {
+        long rows = (long)(run.Rows * run.Inner), units = SumTree.Units(rows), channels = (long)run.Channels;
+        if (SumTree.IsLeaf(0, units, rows, channels))
+        {
+            if (run.Kind is DriverKind.GradientPattern or DriverKind.GradientRounds)
+            {
+                RunPattern(ref run);
+            }
+            else
+            {
+                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
+            }
+
+            return;
+        }
+
+        int threads = FakeQuant.MaxDegreeOfParallelism;
+        int levels = threads >= 2 && (long)run.Elements >= KernelRun.ParallelThreshold ? Math.Min(3, BitOperations.Log2((uint)threads)) : 0;
+        nuint partFloats = 2 * run.Channels * (nuint)(SumTree.Depth(0, units, rows, channels) + 1);
+        if ((ulong)partFloats << levels > (ulong)Array.MaxLength)
+        {
+            levels = 0; // one part's scratch always fits: partFloats is a small multiple of the rows' channels
+        }
+
+        nuint* frontier = stackalloc nuint[2 << 3];
+        int count = 0;
+        Collect(0, units, 0, levels, rows, channels, frontier, ref count);
+        float[] partials = ArrayPool<float>.Shared.Rent((int)((nuint)count * partFloats));
+        try
+        {
+            fixed (float* pp = partials)
+            {
+                run.LeafKind = run.Kind;
+                run.Kind = DriverKind.GradientTree;
+                run.Frontier = frontier;
+                run.FrontierCount = count;
+                run.Partials = pp;
+                run.PartFloats = partFloats;
+                PartRunner.Run(run, count);
+                int next = 0;
+                float* sums = Combine(run, 0, units, 0, levels, rows, ref next);
+                new Span<float>(sums, (int)run.Channels).CopyTo(new Span<float>(run.SumMin, (int)run.Channels));
+                new Span<float>(sums + run.Channels, (int)run.Channels).CopyTo(new Span<float>(run.SumMax, (int)run.Channels));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partials);
+        }
+    }
+
+    /// <summary>The subtrees of <c>[u0, u1)</c> at <paramref name="levels"/> below it (or leaves above that), left to right, into <paramref name="frontier"/>.</summary>
+    private static void Collect(long u0, long u1, int level, int levels, long rows, long channels, nuint* frontier, ref int count)
+    {
+        if (level == levels || SumTree.IsLeaf(u0, u1, rows, channels))
+        {
+            frontier[2 * count] = (nuint)u0;
+            frontier[(2 * count) + 1] = (nuint)u1;
+            count++;
+            return;
+        }
+
+        long m = SumTree.Mid(u0, u1);
+        Collect(u0, m, level + 1, levels, rows, channels, frontier, ref count);
+        Collect(m, u1, level + 1, levels, rows, channels, frontier, ref count);
+    }
+
+    /// <summary>
+    /// The sums of <c>[u0, u1)</c> from its parts' sums (<see cref="Collect"/>'s order): a
+    /// frontier node's are its part's; an inner node's, its left plus its right (into the left's).
+    /// </summary>
+    private static float* Combine(in KernelRun run, long u0, long u1, int level, int levels, long rows, ref int next)
+    {
+        if (level == levels || SumTree.IsLeaf(u0, u1, rows, (long)run.Channels))
+        {
+            return run.Partials + ((nuint)next++ * run.PartFloats);
+        }
+
+        long m = SumTree.Mid(u0, u1);
+        float* left = Combine(run, u0, m, level + 1, levels, rows, ref next);
+        float* right = Combine(run, m, u1, level + 1, levels, rows, ref next);
+        AddFlushed(left, right, 2 * run.Channels); // a part's min sums and max sums are adjacent
+        return left;
+    }
+
+    /// <summary><c>sums[i] = flush(sums[i] + other[i])</c> for <paramref name="n"/> floats: one node of the <see cref="SumTree"/>.</summary>
+    public static void AddFlushed(float* sums, float* other, nuint n)
+    {
+        nuint i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var smallestNormal = new Vector<float>(BitConverter.Int32BitsToSingle(0x00800000));
+            var sign = new Vector<float>(-0f);
+            for (; i + (nuint)Vector<float>.Count <= n; i += (nuint)Vector<float>.Count)
+            {
+                Vector<float> v = Vector.Load(sums + i) + Vector.Load(other + i);
+                // A subnormal sum keeps only its sign (NaN fails the compare and stays).
+                Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(v), smallestNormal), v & sign, v).Store(sums + i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            sums[i] = Subnormals.Flush(sums[i] + other[i]);
         }
     }
 

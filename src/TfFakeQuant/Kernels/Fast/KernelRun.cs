@@ -38,6 +38,13 @@ internal enum DriverKind
 
     /// <summary><see cref="Driver{S, TV}.GradientRounds"/> (2 ≤ d &lt; W, the sums in vector lanes): one part.</summary>
     GradientRounds,
+
+    /// <summary>
+    /// A gradient over more than one <see cref="SumTree"/> leaf: each leaf runs
+    /// <see cref="KernelRun.LeafKind"/> on one thread, the parts take whole subtrees
+    /// (<see cref="KernelRun.Frontier"/>) and <see cref="FastPath"/> adds their sums up the tree.
+    /// </summary>
+    GradientTree,
 }
 
 /// <summary>
@@ -117,10 +124,40 @@ internal unsafe struct KernelRun
 
     /// <summary>
     /// The call's operands exceed the L3 (<see cref="FastPath.StreamThreshold"/>, whether or not it
-    /// streams its output: in place it does not): the gradient drivers prefetch. On cache-resident
-    /// data a prefetch only costs instructions.
+    /// streams its output: in place it does not): the drivers prefetch. On cache-resident data a
+    /// prefetch only costs instructions. Set once per call (<see cref="FastPath"/>): the leaves of
+    /// a <see cref="DriverKind.GradientTree"/> keep the whole call's value.
     /// </summary>
-    public readonly bool Large => (long)Elements >= FastPath.StreamThreshold;
+    public bool Large;
+
+    /// <summary>
+    /// <see cref="DriverKind.GradientRuns"/>: the rows <c>[RowStart, RowEnd)</c> of the transposed
+    /// view <c>[Rows · Inner, Channels]</c> this run covers — all of them, or a sum-tree leaf's,
+    /// which may begin or end inside an outer row.
+    /// </summary>
+    public nuint RowStart;
+
+    /// <summary>The end of <see cref="RowStart"/>'s range.</summary>
+    public nuint RowEnd;
+
+    /// <summary><see cref="DriverKind.GradientTree"/>: the driver each leaf runs.</summary>
+    public DriverKind LeafKind;
+
+    /// <summary><see cref="DriverKind.GradientTree"/>: the subtrees the parts evaluate, units <c>[Frontier[2p], Frontier[2p + 1])</c> for part p.</summary>
+    public nuint* Frontier;
+
+    /// <summary>How many subtrees <see cref="Frontier"/> holds: the tree call's part count.</summary>
+    public int FrontierCount;
+
+    /// <summary>
+    /// <see cref="DriverKind.GradientTree"/>: <see cref="PartFloats"/> floats of scratch per part:
+    /// its subtree's sums (min then max, <see cref="Channels"/> each), then one such pair per level
+    /// below the subtree's root for the right children's sums.
+    /// </summary>
+    public float* Partials;
+
+    /// <summary>Floats of <see cref="Partials"/> per part.</summary>
+    public nuint PartFloats;
 
     /// <summary>
     /// Elements below which a call stays on the calling thread (2^18 = 1 MiB per operand). Basis:
@@ -138,6 +175,11 @@ internal unsafe struct KernelRun
     /// <summary>How many parts this call can usefully be split into, at most <paramref name="maxParts"/>.</summary>
     public readonly int PartsFor(int maxParts)
     {
+        if (Kind == DriverKind.GradientTree)
+        {
+            return FrontierCount; // FastPath chose the subtrees for the threads allowed; each must run
+        }
+
         if (maxParts <= 1 || (long)Elements < ParallelThreshold)
         {
             return 1;
@@ -166,6 +208,7 @@ internal unsafe struct KernelRun
             // Performance.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
+            DriverKind.GradientTree => (nuint)FrontierCount,
             DriverKind.GradientPattern => Store != null ? 2u : 1u,
             _ => 1,
         };
@@ -350,26 +393,33 @@ internal unsafe struct KernelRun
                 switch ((InPlace, Large, Stream))
                 {
                     case (true, true, _):
-                        Driver<S, TV>.GradientRuns<Yes, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<Yes, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, RowStart, RowEnd, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                     case (true, false, _):
-                        Driver<S, TV>.GradientRuns<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, RowStart, RowEnd, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                     case (false, true, true):
-                        Driver<S, TV>.GradientRuns<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, RowStart, RowEnd, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                     case (false, false, true):
-                        Driver<S, TV>.GradientRuns<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, RowStart, RowEnd, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                     case (false, true, false):
-                        Driver<S, TV>.GradientRuns<No, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<No, Yes, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, RowStart, RowEnd, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                     default:
-                        Driver<S, TV>.GradientRuns<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Rows, Channels, Inner, s, e, ref *Table, ref *area);
+                        Driver<S, TV>.GradientRuns<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, RowStart, RowEnd, Channels, Inner, s, e, ref *Table, ref *area);
                         break;
                 }
 
                 break;
+            }
+
+            case DriverKind.GradientTree:
+            {
+                float* mine = Partials + ((nuint)part * PartFloats);
+                Evaluate(Frontier[2 * part], Frontier[(2 * part) + 1], mine, mine + Channels, mine + (2 * Channels));
+                return; // each leaf fenced its own streamed stores
             }
 
             default:
@@ -610,6 +660,57 @@ internal unsafe struct KernelRun
                 Driver<S, TV>.ForwardPattern<No, No, TZr, TStream, TPrefetch>(ref *X, ref *Out, start, end, ref *Table, Period, Lead);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The gradient of the <see cref="SumTree"/> subtree over units <c>[u0, u1)</c> of the
+    /// transposed view <c>[Rows · Inner, Channels]</c>: every leaf's backprop, and the subtree's
+    /// sums into <paramref name="sumMin"/> / <paramref name="sumMax"/> — a leaf's from +0 by
+    /// <see cref="LeafKind"/> on this thread, an inner node's its left sums plus its right sums
+    /// (the right ones in <paramref name="scratch"/>, two channel rows per level below).
+    /// </summary>
+    private readonly void Evaluate(nuint u0, nuint u1, float* sumMin, float* sumMax, float* scratch)
+    {
+        long rows = (long)(Rows * Inner);
+        if (SumTree.IsLeaf((long)u0, (long)u1, rows, (long)Channels))
+        {
+            RunLeaf((nuint)SumTree.RowOf((long)u0, rows), (nuint)SumTree.RowOf((long)u1, rows), sumMin, sumMax);
+            return;
+        }
+
+        nuint m = (nuint)SumTree.Mid((long)u0, (long)u1);
+        Evaluate(u0, m, sumMin, sumMax, scratch + (2 * Channels));
+        Evaluate(m, u1, scratch, scratch + Channels, scratch + (2 * Channels));
+        FastPath.AddFlushed(sumMin, scratch, Channels);
+        FastPath.AddFlushed(sumMax, scratch + Channels, Channels);
+    }
+
+    /// <summary>One <see cref="SumTree"/> leaf, rows <c>[r0, r1)</c> of the transposed view, run whole by <see cref="LeafKind"/> with its sums from +0.</summary>
+    private readonly void RunLeaf(nuint r0, nuint r1, float* sumMin, float* sumMax)
+    {
+        KernelRun leaf = this;
+        leaf.Kind = LeafKind;
+        leaf.SumMin = sumMin;
+        leaf.SumMax = sumMax;
+        new Span<float>(sumMin, (int)Channels).Clear();
+        new Span<float>(sumMax, (int)Channels).Clear();
+        if (LeafKind == DriverKind.GradientRuns)
+        {
+            leaf.RowStart = r0;
+            leaf.RowEnd = r1;
+        }
+        else
+        {
+            // Channel last: the leaf is the tensor's rows [r0, r1) — 16k rows in, so its output keeps the call's alignment and lead.
+            nuint offset = r0 * Channels;
+            leaf.G += offset;
+            leaf.X += offset;
+            leaf.Out += offset;
+            leaf.Rows = r1 - r0;
+            leaf.Elements = leaf.Rows * Channels;
+        }
+
+        leaf.RunPart(0, 1);
     }
 
     /// <summary>
