@@ -13,8 +13,9 @@ namespace TfFakeQuant.Kernels;
 /// <para>Per-channel data is a row-major <c>[rows, channels]</c> matrix with the channel the last
 /// dimension (TensorFlow's layout); the channel count is <c>min.Length</c>.</para>
 /// <para>Each output may be the exact memory of an input of the same length (in place); any other
-/// overlap between outputs and inputs is rejected. Range gradients are sums over rows in row order
-/// (bitwise identical at every SIMD width and thread count).</para>
+/// overlap between outputs and inputs is rejected. Range gradients are sums over rows in
+/// <see cref="SumTree"/> order — row order up to 2^18 elements, halves added along a fixed tree
+/// above — bitwise identical at every SIMD width and thread count.</para>
 /// </remarks>
 public static class FakeQuant
 {
@@ -35,13 +36,10 @@ public static class FakeQuant
     /// <summary>
     /// Most threads one kernel call may use (default: <see cref="Environment.ProcessorCount"/>).
     /// Calls on fewer than 262,144 elements always run on the calling thread. Elementwise work
-    /// (forward ops, ArgsGradient) is split into blocks of rows; range gradients with the channel
-    /// on an inner axis are split across channels (each channel summed by one thread over all its
-    /// elements in order); per-tensor range gradients and channel-last ones with fewer channels
-    /// than vector lanes use two threads when not in place (the second lists the second half's
-    /// sum terms, which the first then adds in element order); other channel-last range gradients
-    /// run on one thread (their sums are serial per channel, and splitting channels measured
-    /// slower). Results do not depend on this value.
+    /// (forward ops, ArgsGradient) is split into blocks of rows; range gradients above one
+    /// <see cref="SumTree"/> leaf give each thread whole subtrees of rows (up to 8 threads: the
+    /// tree's top three levels) and add their sums in the tree's order; a one-leaf inner-axis
+    /// gradient is split across channels. Results do not depend on this value.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
     public static int MaxDegreeOfParallelism
@@ -85,9 +83,10 @@ public static class FakeQuant
 
     /// <summary>
     /// FakeQuantWithMinMaxVarsPerChannelGradient with the channel on any axis (no transposes).
-    /// Each channel's <c>backprop_wrt_min/max</c> sums its elements in the row order of the
-    /// transposed (channel-last) view, i.e. in memory order of that channel's elements, with
-    /// flushed partial sums — bitwise what TensorFlow's op gives on the transposed tensor.
+    /// Each channel's <c>backprop_wrt_min/max</c> sums its elements over the rows of the
+    /// transposed (channel-last) view in <see cref="SumTree"/> order (row order is memory order
+    /// of that channel's elements), with flushed partial sums — bitwise what this library's
+    /// channel-last op gives on the transposed tensor.
     /// </summary>
     /// <param name="gradients">Row-major upstream gradients.</param>
     /// <param name="inputs">Forward inputs, same length, <c>product(shape)</c>.</param>
@@ -177,7 +176,7 @@ public static class FakeQuant
 
     /// <summary>
     /// FakeQuantWithMinMaxVarsGradient: <c>backprops = g * inside</c>; <c>backprop_wrt_min</c> and
-    /// <c>backprop_wrt_max</c> sum <c>g</c> below / above the nudged range, in element order.
+    /// <c>backprop_wrt_max</c> sum <c>g</c> below / above the nudged range, in <see cref="SumTree"/> order (element order up to 2^18 elements).
     /// <c>min == max == 0</c>: gradients are copied and both sums are +0.
     /// </summary>
     /// <param name="gradients">Upstream gradients.</param>
@@ -229,7 +228,8 @@ public static class FakeQuant
     /// <summary>
     /// FakeQuantWithMinMaxVarsPerChannelGradient: <c>backprops_wrt_input = g * inside</c>;
     /// per channel, <c>backprop_wrt_min</c> / <c>backprop_wrt_max</c> sum <c>g</c> over the rows
-    /// below / above that channel's nudged range, in row order with flushed partial sums. A
+    /// below / above that channel's nudged range, in <see cref="SumTree"/> order (row order up to
+    /// 2^18 elements) with flushed partial sums. A
     /// channel with <c>min == max == 0</c> copies its gradients and has +0 sums.
     /// </summary>
     /// <param name="gradients">Row-major upstream gradients.</param>

@@ -161,14 +161,13 @@ public class PackedChainTests
     }
 
     /// <summary>
-    /// The two-part pattern gradient (two threads, not in place): the second half's lists are
-    /// stored while the first half runs, and the sums carried on over them afterwards — on
-    /// training-like data, with every element outside the range (the lists then outgrow the
-    /// store, and the tiles past it run whole in the continuation), with NaN gradients (both
-    /// lists full), and with sums through -0 (recomputed in the continuation). Bitwise the reference's, with and without streaming (and its lead).
+    /// The pattern and rounds gradients above one <see cref="SumTree"/> leaf on two threads (each
+    /// takes a subtree of leaves; the sums meet up the tree) — on training-like data, with every
+    /// element outside the range (full lists), with NaN gradients, and with sums through -0.
+    /// Bitwise the reference's, with and without streaming (and its lead).
     /// </summary>
     [Test]
-    public void Two_threads_give_the_reference_bits_on_every_path_of_the_stored_lists(
+    public void Two_threads_over_a_sum_tree_give_the_reference_bits(
         [Values(1, 3, 7)] int d, [Values("training", "all outside", "NaN gradients", "zero sums")] string data, [Values(false, true)] bool streamed)
     {
         long saved = streamed ? ForcedStreamingAttribute.Begin() : FastPath.StreamThreshold;

@@ -400,11 +400,12 @@ internal static class Driver<S, TV>
     /// bitwise. The sums go back unrotated at the end.
     /// </summary>
     /// <remarks>
-    /// One thread. Splitting the channels between threads (exact) was measured 3× slower, even
-    /// with the parts run one after the other (each part streams every row with gaps); splitting
-    /// by role (one thread all the sums in row order, the other all the backprop, following it
-    /// through the caches) measured 0.8-1.05× of one thread: a sums-only pass alone streams g and
-    /// x no faster than the whole step. See README, Performance.
+    /// One thread per call (a <see cref="SumTree"/> leaf; threads take whole subtrees). Splitting
+    /// the channels between threads (exact) was measured 3× slower, even with the parts run one
+    /// after the other (each part streams every row with gaps); splitting by role (one thread all
+    /// the sums in row order, the other all the backprop, following it through the caches)
+    /// measured 0.8-1.05× of one thread: a sums-only pass alone streams g and x no faster than
+    /// the whole step. See README, Performance.
     /// </remarks>
     [MethodImpl(EntryPoint)]
     public static void GradientStream<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
@@ -1046,8 +1047,7 @@ internal static class Driver<S, TV>
     /// Against the pattern driver it replaced for these d (one list pack per sum and vector,
     /// plus a second pass over the lists; for d &gt; 1 the channels packed too), quick mode, one
     /// thread, 4M elements, alternating builds (medians): d = 3 0.57-0.60 → 0.67-0.72 of the
-    /// yardstick, d = 7 0.55-0.64 → 0.80-0.84. On two threads it is the first part of the pattern
-    /// driver's two-part split (<see cref="KernelRun.RoundsFirst"/>). Tried and dropped: the sums
+    /// yardstick, d = 7 0.55-0.64 → 0.80-0.84. Tried and dropped: the sums
     /// by one unaligned load per row (lane c = channel c with no permute at all) and the
     /// backprop by aligned vectors in a second loop per tile — faster on cached data for d = 6,
     /// 7 (65K elements: 34 against 50 µs) but slower from memory for every d (0.54-0.71 against
@@ -1445,109 +1445,6 @@ internal static class Driver<S, TV>
         else
         {
             ChainPacked<TMulti, No, TInPlace>(ref sumMin, ref sumMax, d, first, len, nB, nA, ref area, ref gt, ref xt, ref bt, period);
-        }
-    }
-
-    /// <summary>
-    /// The second part of a two-thread pattern gradient (not in place): pass 1 of the call's
-    /// tiles from element <paramref name="g"/>[0] on (<paramref name="n"/> elements, starting on
-    /// the call's tile grid) — the backprop written and each tile's lists copied to
-    /// <paramref name="store"/>, with a record (below count, above count, exact) per tile in
-    /// <paramref name="records"/> — while the first part runs the call's first tiles with their
-    /// chains. The sums are not touched: <see cref="PatternChainStored"/> continues them over
-    /// the stored lists once both parts are done, so every sum is still one chain in element
-    /// order. Stops before the first tile whose lists would not fit
-    /// <paramref name="capacity"/> floats; returns how many tiles it stored.
-    /// </summary>
-    [MethodImpl(EntryPoint)]
-    public static nuint PatternStore<TZr, TMulti, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint n, nuint d, nuint first,
-        ref float table, nuint period, ref float area, ref float store, nuint capacity, ref nuint records)
-        where TZr : struct, IFlag
-        where TMulti : struct, IFlag
-        where TStream : struct, IFlag
-        where TPrefetch : struct, IFlag
-    {
-        ref byte lanes = ref PatternArea.LanesFor(n, ref area);
-        SetPattern(ref table, period, d, first, ref area);
-        nuint tile = TileOf(period), used = 0, t = 0;
-        for (nuint k0 = 0; k0 < n; k0 += tile, t++)
-        {
-            nuint len = Math.Min(tile, n - k0);
-            bool exact = PatternPass1<TZr, TMulti, TStream, No, TPrefetch>(ref Unsafe.Add(ref g, k0), ref Unsafe.Add(ref x, k0), ref Unsafe.Add(ref bp, k0),
-                len, period, ref area, ref lanes, out nuint nB, out nuint nA);
-            nuint size = StoredSize<TMulti>(nB, nA);
-            if (size > capacity - used)
-            {
-                break; // this tile and the rest run whole in the continuation
-            }
-
-            ref float to = ref Unsafe.Add(ref store, used);
-            CopyLists<TMulti>(ref Unsafe.Add(ref area, PatternArea.TermsBelow), ref Unsafe.Add(ref area, PatternArea.TermsAbove),
-                ref Unsafe.Add(ref area, PatternArea.ChannelsBelow), ref Unsafe.Add(ref area, PatternArea.ChannelsAbove), nB, nA,
-                ref to, ref Unsafe.Add(ref to, nB), ref Unsafe.Add(ref to, nB + nA), ref Unsafe.Add(ref to, (2 * nB) + nA));
-            Unsafe.Add(ref records, 3 * t) = nB;
-            Unsafe.Add(ref records, (3 * t) + 1) = nA;
-            Unsafe.Add(ref records, (3 * t) + 2) = exact ? 1u : 0u;
-            used += size;
-        }
-
-        return t;
-    }
-
-    /// <summary>
-    /// The continuation of a two-thread pattern gradient, on the calling thread after both
-    /// parts: the sums, as the first part left them, carried on over the <paramref name="stored"/>
-    /// tiles of <see cref="PatternStore"/> in order (their lists copied back into the area and
-    /// chained as <see cref="PatternTiles"/> would have), then the tiles the store could not hold
-    /// run whole. <paramref name="g"/> etc. start at the second part's first element.
-    /// </summary>
-    [MethodImpl(EntryPoint)]
-    public static void PatternChainStored<TZr, TMulti, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint first, ref float table, nuint period, ref float area, ref float store, ref nuint records, nuint stored)
-        where TZr : struct, IFlag
-        where TMulti : struct, IFlag
-        where TStream : struct, IFlag
-        where TPrefetch : struct, IFlag
-    {
-        SetPattern(ref table, period, d, first, ref area);
-        nuint tile = TileOf(period), used = 0, k0 = 0;
-        for (nuint t = 0; t < stored; t++, k0 += tile)
-        {
-            nuint len = Math.Min(tile, n - k0);
-            nuint nB = Unsafe.Add(ref records, 3 * t), nA = Unsafe.Add(ref records, (3 * t) + 1);
-            ref float from = ref Unsafe.Add(ref store, used);
-            CopyLists<TMulti>(ref from, ref Unsafe.Add(ref from, nB), ref Unsafe.Add(ref from, nB + nA), ref Unsafe.Add(ref from, (2 * nB) + nA), nB, nA,
-                ref Unsafe.Add(ref area, PatternArea.TermsBelow), ref Unsafe.Add(ref area, PatternArea.TermsAbove),
-                ref Unsafe.Add(ref area, PatternArea.ChannelsBelow), ref Unsafe.Add(ref area, PatternArea.ChannelsAbove));
-            ChainTile<TMulti, No>(Unsafe.Add(ref records, (3 * t) + 2) != 0, ref sumMin, ref sumMax, d, first, len, nB, nA, ref area,
-                ref Unsafe.Add(ref g, k0), ref Unsafe.Add(ref x, k0), ref Unsafe.Add(ref bp, k0), period);
-
-            used += StoredSize<TMulti>(nB, nA);
-        }
-
-        if (k0 < n)
-        {
-            PatternTiles<TZr, TMulti, TStream, No, TPrefetch>(ref Unsafe.Add(ref g, k0), ref Unsafe.Add(ref x, k0), ref Unsafe.Add(ref bp, k0), ref sumMin,
-                ref sumMax, n - k0, d, first, period, ref area, ref PatternArea.LanesFor(n - k0, ref area));
-        }
-    }
-
-    /// <summary>Floats a tile's lists take in the store of <see cref="PatternStore"/>: the terms, and their channels when d &gt; 1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nuint StoredSize<TMulti>(nuint nB, nuint nA)
-        where TMulti : struct, IFlag => TMulti.Value ? 2 * (nB + nA) : nB + nA;
-
-    /// <summary>Copies a tile's lists (below and above terms, and their channels when d &gt; 1) from one place to another.</summary>
-    private static void CopyLists<TMulti>(ref float termsB, ref float termsA, ref float channelsB, ref float channelsA, nuint nB, nuint nA,
-        ref float toTermsB, ref float toTermsA, ref float toChannelsB, ref float toChannelsA)
-        where TMulti : struct, IFlag
-    {
-        MemoryMarshal.CreateReadOnlySpan(ref termsB, (int)nB).CopyTo(MemoryMarshal.CreateSpan(ref toTermsB, (int)nB));
-        MemoryMarshal.CreateReadOnlySpan(ref termsA, (int)nA).CopyTo(MemoryMarshal.CreateSpan(ref toTermsA, (int)nA));
-        if (TMulti.Value)
-        {
-            MemoryMarshal.CreateReadOnlySpan(ref channelsB, (int)nB).CopyTo(MemoryMarshal.CreateSpan(ref toChannelsB, (int)nB));
-            MemoryMarshal.CreateReadOnlySpan(ref channelsA, (int)nA).CopyTo(MemoryMarshal.CreateSpan(ref toChannelsA, (int)nA));
         }
     }
 

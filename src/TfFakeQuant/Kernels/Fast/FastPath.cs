@@ -297,7 +297,7 @@ internal static unsafe class FastPath
 
     /// <summary>
     /// Runs a gradient call in <see cref="SumTree"/> order. A tensor of one leaf runs its driver
-    /// as it is (<see cref="RunPattern"/> for the pattern and rounds drivers). A larger one runs
+    /// as it is (on one thread, except an inner-axis gradient's channel split). A larger one runs
     /// as a <see cref="DriverKind.GradientTree"/>: with two threads or more allowed, from
     /// <see cref="KernelRun.ParallelThreshold"/> elements on, the tree's top levels (one per
     /// doubling of the threads, at most three) give one subtree per part, each evaluated on its
@@ -310,15 +310,7 @@ internal static unsafe class FastPath
         long rows = (long)(run.Rows * run.Inner), units = SumTree.Units(rows), channels = (long)run.Channels;
         if (SumTree.IsLeaf(0, units, rows, channels))
         {
-            if (run.Kind is DriverKind.GradientPattern or DriverKind.GradientRounds)
-            {
-                RunPattern(ref run);
-            }
-            else
-            {
-                PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
-            }
-
+            PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
             return;
         }
 
@@ -410,69 +402,6 @@ internal static unsafe class FastPath
         for (; i < n; i++)
         {
             sums[i] = Subnormals.Flush(sums[i] + other[i]);
-        }
-    }
-
-    /// <summary>
-    /// Runs a pattern or rounds gradient (d &lt; W; the rounds driver alone on one thread). With two threads allowed, from
-    /// <see cref="KernelRun.ParallelThreshold"/> elements on and not in place, in two parts: the
-    /// calling thread runs the first half of the tiles whole while a pool thread runs pass 1 of
-    /// the rest (backprop and lists — most of the work: the loop is compute-bound) into a
-    /// store, and then the calling thread carries the sums on over the stored lists. Every sum
-    /// is still one chain in element order, so the bits are those of one thread. The store
-    /// holds half a float per element of the second part (its lists take ~17 % of an element's
-    /// float on training data, twice that with their channels for d &gt; 1); a tile whose lists
-    /// do not fit, and every later one, runs whole in the continuation. In place the calls stay on one thread (the lists' -0 rebuild would need the
-    /// lane masks of every tile). A rounds call (2 ≤ d &lt; W) splits the same way, its first
-    /// part run by the rounds driver (<see cref="KernelRun.RoundsFirst"/>): the chains it leaves
-    /// are the ones the pattern driver would have left.
-    /// </summary>
-    private static void RunPattern(ref KernelRun run)
-    {
-        int threads = FakeQuant.MaxDegreeOfParallelism;
-        nuint tile = Driver<SimdScalar, float>.TileOf(run.Period);
-        nuint tiles = run.Elements > run.Lead ? (run.Elements - run.Lead) / tile : 0;
-        if (threads < 2 || (long)run.Elements < KernelRun.ParallelThreshold || run.InPlace || tiles < 2)
-        {
-            PartRunner.Run(run, threads);
-            return;
-        }
-
-        if (run.Kind == DriverKind.GradientRounds)
-        {
-            // Two parts: the rounds driver's chains carried on over the pattern driver's stored lists.
-            run.Kind = DriverKind.GradientPattern;
-            run.RoundsFirst = true;
-        }
-
-        // A rounds first part takes two thirds of the tiles: per element it now costs about half
-        // of the second part's list pass, and the calling thread also carries the continuation.
-        // Quick mode, alternating builds, four rounds, medians of the two-thread ratio (to the
-        // two-thread yardstick), half → two thirds: d = 3 0.51 → 0.68, d = 4 0.53 → 0.68, d = 7
-        // 0.49 → 0.60 (three quarters measured alike, four fifths lower).
-        run.SplitAt = run.Lead + ((run.RoundsFirst ? tiles * 2 / 3 : tiles / 2) * tile);
-        nuint rest = run.Elements - run.SplitAt;
-        nuint capacity = (rest / 2) + 1;
-        float[] store = ArrayPool<float>.Shared.Rent((int)capacity);
-        nuint[] records = ArrayPool<nuint>.Shared.Rent((int)(3 * ((rest / tile) + 1)));
-        try
-        {
-            fixed (float* ps = store)
-            fixed (nuint* pr = records)
-            {
-                nuint stored = KernelRun.NotStored;
-                run.Store = ps;
-                run.StoreCapacity = capacity;
-                run.Records = pr;
-                run.Stored = &stored;
-                PartRunner.Run(run, 2);
-                run.FinishPattern();
-            }
-        }
-        finally
-        {
-            ArrayPool<nuint>.Shared.Return(records);
-            ArrayPool<float>.Shared.Return(store);
         }
     }
 }

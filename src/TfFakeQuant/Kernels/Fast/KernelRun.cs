@@ -27,9 +27,7 @@ internal enum DriverKind
     GradientStream,
 
     /// <summary>
-    /// <see cref="Driver{S, TV}.GradientPattern"/> (d = 1 and d &lt; W with ceil(W/d) &gt; <see cref="Driver{S, TV}.MaxRounds"/>; the sums are serial chains): one part,
-    /// or, with a <see cref="KernelRun.Store"/>, two — the first tiles whole, the rest's pass 1
-    /// stored for the chains to continue over after both (<see cref="KernelRun.FinishPattern"/>).
+    /// <see cref="Driver{S, TV}.GradientPattern"/> (d = 1 and d &lt; W with ceil(W/d) &gt; <see cref="Driver{S, TV}.MaxRounds"/>; the sums are serial chains): one part.
     /// </summary>
     GradientPattern,
 
@@ -51,11 +49,11 @@ internal enum DriverKind
 /// One kernel call: raw pointers to pinned (or stack) memory so that parts can run on pool
 /// threads while the caller, which owns the memory, waits. Every range a part gets is a pure
 /// function of the shape and the part count, and no driver's result depends on the split:
-/// elementwise drivers have no cross-element state, and the gradient drivers split only across
-/// channels, each channel's sums being computed by one thread over all rows in row order — or,
-/// for the two-part pattern gradient, by the calling thread over the first part's elements and
-/// then the second part's stored terms, in element order. Hence the result is bitwise the same
-/// for every thread count.
+/// elementwise drivers have no cross-element state; a gradient of one <see cref="SumTree"/> leaf
+/// splits only across channels (inner axis), each channel's sums computed by one thread over
+/// the leaf's rows in order; a larger gradient (<see cref="DriverKind.GradientTree"/>) gives
+/// each part whole subtrees, whose sums are added in the tree's order afterwards. Hence the
+/// result is bitwise the same for every thread count.
 /// </summary>
 internal unsafe struct KernelRun
 {
@@ -90,34 +88,6 @@ internal unsafe struct KernelRun
 
     /// <summary>Elements before the output is vector-aligned (0 unless <see cref="Stream"/>); the table is rotated by it.</summary>
     public nuint Lead;
-
-    /// <summary>
-    /// Two-part pattern gradient (<see cref="DriverKind.GradientPattern"/>; null: one part): the
-    /// second part's stored lists, <see cref="StoreCapacity"/> floats.
-    /// </summary>
-    public float* Store;
-
-    /// <summary>Floats of <see cref="Store"/>.</summary>
-    public nuint StoreCapacity;
-
-    /// <summary>Three per tile of the second part: below count, above count, exact (<see cref="Driver{S, TV}.PatternStore"/>).</summary>
-    public nuint* Records;
-
-    /// <summary>Where the second part reports how many of its tiles it stored (<see cref="NotStored"/> until it has run).</summary>
-    public nuint* Stored;
-
-    /// <summary>The value of <see cref="Stored"/> before the second part has run.</summary>
-    public const nuint NotStored = uint.MaxValue;
-
-    /// <summary>The second part's first element: the lead plus a whole number of tiles.</summary>
-    public nuint SplitAt;
-
-    /// <summary>
-    /// A two-part pattern gradient whose first part runs <see cref="Driver{S, TV}.GradientRounds"/>
-    /// (2 ≤ d &lt; W within <see cref="Driver{S, TV}.MaxRounds"/>): its sums are the same chains, so
-    /// the continuation carries them on over the second part's lists as after the pattern driver.
-    /// </summary>
-    public bool RoundsFirst;
 
     /// <summary>The output overwrites an input (the only overlap the API allows is exact): the pattern gradient then keeps the lane masks its rare rebuild needs.</summary>
     public readonly bool InPlace => Out == G || Out == X;
@@ -190,26 +160,14 @@ internal unsafe struct KernelRun
             DriverKind.ForwardPattern or DriverKind.BackpropPattern => Elements / (Period * Line),
             DriverKind.ForwardRows => Rows,
             DriverKind.ForwardRuns => Rows * Channels,
-            // The channel-last gradient stays on one thread. Splitting its channels (exact: each
-            // channel's sums stay with one thread in row order; implemented by ColumnSplit) was
-            // measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
-            // even with part boundaries on 64-byte lines — and equally slow when the two parts
-            // ran one after the other on the calling thread, so the cost is the half-row access
-            // pattern (each part streams every row with gaps), not the threads. The same held
-            // for the stream driver's slots (3× slower). Rows cannot be split without reordering
-            // the sums; the exact alternatives tried on the stream driver did not pay either: one
-            // thread all the sums and the other all the backprop, following it through the
-            // caches (0.8-1.05× of one thread), and the second thread writing the backprop of
-            // the last rows while listing their nonzero sum terms for the first to add (0.5-1.0×;
-            // rebuilt in the fifth session with packed lists and tiles claimed as the threads
-            // go: 0.74-1.15×, the pool thread's list pass alone taking twice the whole
-            // one-thread gradient's time): one thread already streams at ~0.85 of the one-thread
-            // yardstick, and two threads get only ~1.3-1.45× its bandwidth here. See README,
-            // Performance.
+            // A channel-last gradient of one SumTree leaf stays on one thread (larger ones run as
+            // a GradientTree, parts taking subtrees). Splitting its channels (exact; ColumnSplit)
+            // was measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
+            // even with part boundaries on 64-byte lines and with the two parts run one after the
+            // other on one thread: each part streams every row with gaps. See README, Performance.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
             DriverKind.GradientTree => (nuint)FrontierCount,
-            DriverKind.GradientPattern => Store != null ? 2u : 1u,
             _ => 1,
         };
         return (int)Math.Min((nuint)maxParts, Math.Max(1, units));
@@ -374,14 +332,14 @@ internal unsafe struct KernelRun
             case DriverKind.GradientRounds:
             {
                 float* raw = stackalloc float[Driver<S, TV>.RoundsArea];
-                GradientRounds<S, TV>(LineAligned(raw), Elements);
+                GradientRounds<S, TV>(LineAligned(raw));
                 break;
             }
 
             case DriverKind.GradientPattern:
             {
                 float* raw = stackalloc float[PatternArea.Allocation];
-                GradientPattern<S, TV>(PatternArea.Align(raw), parts == 1 ? PatternStep.Whole : part == 0 ? PatternStep.First : PatternStep.Store);
+                GradientPattern<S, TV>(PatternArea.Align(raw));
                 break;
             }
 
@@ -433,30 +391,29 @@ internal unsafe struct KernelRun
         }
     }
 
-    /// <summary>The rounds driver over the call's first <paramref name="n"/> elements (all of them, or a two-part call's first part).</summary>
-    private readonly void GradientRounds<S, TV>(float* area, nuint n)
+    private readonly void GradientRounds<S, TV>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
     {
         switch ((AnyZeroRange, Stream, Large))
         {
             case (true, true, _):
-                Driver<S, TV>.GradientRounds<Yes, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                Driver<S, TV>.GradientRounds<Yes, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
                 break;
             case (true, false, true):
-                Driver<S, TV>.GradientRounds<Yes, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                Driver<S, TV>.GradientRounds<Yes, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
                 break;
             case (true, false, false):
-                Driver<S, TV>.GradientRounds<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                Driver<S, TV>.GradientRounds<Yes, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
                 break;
             case (false, true, _):
-                Driver<S, TV>.GradientRounds<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                Driver<S, TV>.GradientRounds<No, Yes, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
                 break;
             case (false, false, true):
-                Driver<S, TV>.GradientRounds<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                Driver<S, TV>.GradientRounds<No, No, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
                 break;
             default:
-                Driver<S, TV>.GradientRounds<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, n, Channels, Lead, ref *Table, Period, ref *area);
+                Driver<S, TV>.GradientRounds<No, No, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, Period, ref *area);
                 break;
         }
     }
@@ -506,59 +463,28 @@ internal unsafe struct KernelRun
         }
     }
 
-    /// <summary>
-    /// The continuation of a two-part pattern gradient (<see cref="Store"/>), on the calling thread
-    /// once both parts are done: the sums carried on over the second part's stored lists.
-    /// </summary>
-    [SkipLocalsInit]
-    public readonly void FinishPattern()
-    {
-        if (*Stored == NotStored)
-        {
-            return; // the call ran as one part, whole
-        }
-
-        float* raw = stackalloc float[PatternArea.Allocation];
-        float* area = PatternArea.Align(raw);
-        switch (WidthBits)
-        {
-            case 512:
-                GradientPattern<Simd512, Vector512<float>>(area, PatternStep.Finish);
-                break;
-            case 256:
-                GradientPattern<Simd256, Vector256<float>>(area, PatternStep.Finish);
-                break;
-            case 128:
-                GradientPattern<Simd128, Vector128<float>>(area, PatternStep.Finish);
-                break;
-            default:
-                GradientPattern<SimdScalar, float>(area, PatternStep.Finish);
-                break;
-        }
-    }
-
-    private readonly void GradientPattern<S, TV>(float* area, PatternStep step)
+    private readonly void GradientPattern<S, TV>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
     {
         switch ((AnyZeroRange, Channels > 1))
         {
             case (true, true):
-                GradientPattern<S, TV, Yes, Yes>(area, step);
+                GradientPattern<S, TV, Yes, Yes>(area);
                 break;
             case (true, false):
-                GradientPattern<S, TV, Yes, No>(area, step);
+                GradientPattern<S, TV, Yes, No>(area);
                 break;
             case (false, true):
-                GradientPattern<S, TV, No, Yes>(area, step);
+                GradientPattern<S, TV, No, Yes>(area);
                 break;
             default:
-                GradientPattern<S, TV, No, No>(area, step);
+                GradientPattern<S, TV, No, No>(area);
                 break;
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti>(float* area, PatternStep step)
+    private readonly void GradientPattern<S, TV, TZr, TMulti>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
@@ -568,24 +494,24 @@ internal unsafe struct KernelRun
         switch ((Stream, InPlace, Large))
         {
             case (true, _, _):
-                GradientPattern<S, TV, TZr, TMulti, Yes, No, Yes>(area, step);
+                GradientPattern<S, TV, TZr, TMulti, Yes, No, Yes>(area);
                 break;
             case (false, true, true):
-                GradientPattern<S, TV, TZr, TMulti, No, Yes, Yes>(area, step);
+                GradientPattern<S, TV, TZr, TMulti, No, Yes, Yes>(area);
                 break;
             case (false, true, false):
-                GradientPattern<S, TV, TZr, TMulti, No, Yes, No>(area, step);
+                GradientPattern<S, TV, TZr, TMulti, No, Yes, No>(area);
                 break;
             case (false, false, true):
-                GradientPattern<S, TV, TZr, TMulti, No, No, Yes>(area, step);
+                GradientPattern<S, TV, TZr, TMulti, No, No, Yes>(area);
                 break;
             default:
-                GradientPattern<S, TV, TZr, TMulti, No, No, No>(area, step);
+                GradientPattern<S, TV, TZr, TMulti, No, No, No>(area);
                 break;
         }
     }
 
-    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace, TPrefetch>(float* area, PatternStep step)
+    private readonly void GradientPattern<S, TV, TZr, TMulti, TStream, TInPlace, TPrefetch>(float* area)
         where S : struct, ISimd<TV>
         where TV : struct
         where TZr : struct, IFlag
@@ -594,32 +520,8 @@ internal unsafe struct KernelRun
         where TInPlace : struct, IFlag
         where TPrefetch : struct, IFlag
     {
-        // The second part's first element is on the tile grid, so its channel is the lead's and its
-        // table entry 0 (FastPath.RunPattern).
-        nuint first = Lead % Channels, rest = Elements - SplitAt;
-        switch (step)
-        {
-            case PatternStep.Whole:
-                Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels,
-                    Lead, ref *Table, Period, ref *area);
-                break;
-            case PatternStep.First when RoundsFirst:
-                // The pattern area (4 KiB-aligned, far larger) serves as the rounds driver's.
-                GradientRounds<S, TV>(area, SplitAt);
-                break;
-            case PatternStep.First:
-                Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, SplitAt, Channels,
-                    Lead, ref *Table, Period, ref *area);
-                break;
-            case PatternStep.Store:
-                *Stored = Driver<S, TV>.PatternStore<TZr, TMulti, TStream, TPrefetch>(ref G[SplitAt], ref X[SplitAt], ref Out[SplitAt], rest, Channels, first,
-                    ref *Table, Period, ref *area, ref *Store, StoreCapacity, ref *Records);
-                break;
-            default:
-                Driver<S, TV>.PatternChainStored<TZr, TMulti, TStream, TPrefetch>(ref G[SplitAt], ref X[SplitAt], ref Out[SplitAt], ref *SumMin, ref *SumMax,
-                    rest, Channels, first, ref *Table, Period, ref *area, ref *Store, ref *Records, *Stored);
-                break;
-        }
+        Driver<S, TV>.GradientPattern<TZr, TMulti, TStream, TInPlace, TPrefetch>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels,
+            Lead, ref *Table, Period, ref *area);
     }
 
     private readonly void ForwardPattern<S, TV, TStream, TPrefetch>(nuint start, nuint end)
@@ -772,20 +674,4 @@ internal unsafe struct KernelRun
         nuint end = part == parts - 1 ? count : Math.Min(count, units * (nuint)(part + 1) / (nuint)parts * unit);
         return (start, end);
     }
-}
-
-/// <summary>What a call of the pattern gradient's driver does (<see cref="KernelRun.Store"/>).</summary>
-internal enum PatternStep
-{
-    /// <summary>The whole call on one thread.</summary>
-    Whole,
-
-    /// <summary>Part 0 of two: the tiles before <see cref="KernelRun.SplitAt"/>, sums included.</summary>
-    First,
-
-    /// <summary>Part 1 of two: pass 1 of the rest, lists stored.</summary>
-    Store,
-
-    /// <summary>After both parts: the sums carried on over the stored lists.</summary>
-    Finish,
 }
