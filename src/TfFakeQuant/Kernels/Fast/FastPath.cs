@@ -65,6 +65,9 @@ internal static unsafe class FastPath
     /// </summary>
     internal static long StreamThreshold = 3 << 20;
 
+    /// <summary>Whether a call over <paramref name="n"/> elements exceeds the L3 (<see cref="KernelRun.Large"/>: its drivers prefetch).</summary>
+    private static bool BeyondCache(int n) => n >= StreamThreshold;
+
     /// <summary>
     /// Whether a call over <paramref name="n"/> elements streams its output (see
     /// <see cref="StreamThreshold"/>), and if so its lead: elements before the output is
@@ -100,7 +103,7 @@ internal static unsafe class FastPath
             var run = new KernelRun
             {
                 Kind = DriverKind.ForwardPattern, WidthBits = width, X = px, Out = py, Table = table, Period = (nuint)period,
-                Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
+                Elements = (nuint)inputs.Length, Large = BeyondCache(inputs.Length), Divide = divide, Safe = safe, AnyZeroRange = q.IsZeroRange,
             };
             run.Stream = Streams(period, run.Elements, py, px, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
@@ -124,7 +127,7 @@ internal static unsafe class FastPath
             var run = new KernelRun
             {
                 Kind = DriverKind.BackpropPattern, WidthBits = width, G = pg, X = px, Out = pb, Table = table, Period = (nuint)period,
-                Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold,
+                Elements = (nuint)inputs.Length, Large = BeyondCache(inputs.Length),
             };
             run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
             PartRunner.Run(run, FakeQuant.MaxDegreeOfParallelism);
@@ -150,7 +153,7 @@ internal static unsafe class FastPath
                 var run = new KernelRun
                 {
                     Kind = DriverKind.GradientPattern, WidthBits = width, G = pg, X = px, Out = pb, SumMin = sums, SumMax = sums + 1, Table = table,
-                    Period = (nuint)period, Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Rows = (nuint)inputs.Length, Channels = 1,
+                    Period = (nuint)period, Elements = (nuint)inputs.Length, Large = BeyondCache(inputs.Length), Rows = (nuint)inputs.Length, Channels = 1,
                     Inner = 1, AnyZeroRange = q.IsZeroRange,
                 };
                 run.Stream = Streams(period, run.Elements, pb, pg, px, out run.Lead);
@@ -174,7 +177,7 @@ internal static unsafe class FastPath
 
         var run = new KernelRun
         {
-            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
+            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Large = BeyondCache(inputs.Length), Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
         };
         int lanes = LanesOf(run.WidthBits);
         int period;
@@ -229,7 +232,7 @@ internal static unsafe class FastPath
 
         var run = new KernelRun
         {
-            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Large = (long)inputs.Length >= StreamThreshold, Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
+            WidthBits = WidthBits, Elements = (nuint)inputs.Length, Large = BeyondCache(inputs.Length), Rows = (nuint)outer, Channels = (nuint)channels, Inner = (nuint)inner,
         };
         int lanes = LanesOf(run.WidthBits);
         int period;
