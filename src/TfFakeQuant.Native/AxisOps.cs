@@ -122,7 +122,7 @@ public static class AxisOps
 
     /// <summary>
     /// Gradient kernel along <paramref name="axis"/> (the library's any-axis span kernel). Range
-    /// gradients sum each channel's elements in the row order of the channel-last view.
+    /// gradients sum each channel's elements over the rows of the channel-last view, in <see cref="TfFakeQuant.Kernels.SumTree"/> order.
     /// </summary>
     internal static void Gradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, TensorShape shape, int axis, ReadOnlySpan<float> min,
         ReadOnlySpan<float> max, int numBits, bool narrowRange, Span<float> backpropsWrtInput, Span<float> backpropWrtMin, Span<float> backpropWrtMax) =>

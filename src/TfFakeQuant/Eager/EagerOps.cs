@@ -104,7 +104,7 @@ public static class EagerOps
         return Run(FakeQuantCatalog.VarsPerChannel, [inputs, min, max], new FakeQuantAttrs(num_bits, narrow_range))[0];
     }
 
-    /// <summary>FakeQuantWithMinMaxVarsPerChannelGradient: input backprops <c>g * inside</c> and per-channel sums (row order) of <c>g</c> below / above the nudged range.</summary>
+    /// <summary>FakeQuantWithMinMaxVarsPerChannelGradient: input backprops <c>g * inside</c> and per-channel sums (<see cref="Kernels.SumTree"/> order) of <c>g</c> below / above the nudged range.</summary>
     /// <param name="gradients">Upstream gradients.</param>
     /// <param name="inputs">Forward inputs, same shape, last dimension d (any rank ≥ 1, as TensorFlow's eager kernel).</param>
     /// <param name="min">Shape [d].</param>

@@ -214,7 +214,7 @@ public static class FakeQuantOps
     /// <summary>
     /// FakeQuantWithMinMaxVarsPerChannelGradient with the channel on any axis: equal to the
     /// TensorFlow op on the tensors with <paramref name="axis"/> moved last (each channel's range
-    /// gradients sum its elements in that view's row order). Checks in TensorFlow's order with its
+    /// gradients sum its elements over that view's rows, in <see cref="Kernels.SumTree"/> order). Checks in TensorFlow's order with its
     /// texts: <c>num_bits</c>, <c>gradient and input must be the same size</c>, rank ≥ 1, then
     /// min/max rank 1 and size.
     /// </summary>

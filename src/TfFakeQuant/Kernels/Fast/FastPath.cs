@@ -134,7 +134,7 @@ internal static unsafe class FastPath
         }
     }
 
-    /// <summary>VarsGradient: the per-channel gradient with one channel (sums in element order).</summary>
+    /// <summary>VarsGradient: the per-channel gradient with one channel (sums in <see cref="SumTree"/> order over the elements).</summary>
     [SkipLocalsInit]
     public static void PerTensorGradient(ReadOnlySpan<float> gradients, ReadOnlySpan<float> inputs, in QuantRange q, Span<float> backprops,
         out float sumMin, out float sumMax)
