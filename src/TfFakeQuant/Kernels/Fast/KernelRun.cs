@@ -167,7 +167,6 @@ internal unsafe struct KernelRun
             // other on one thread: each part streams every row with gaps. See README, Performance.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
-            DriverKind.GradientTree => (nuint)FrontierCount,
             _ => 1,
         };
         return (int)Math.Min((nuint)maxParts, Math.Max(1, units));
