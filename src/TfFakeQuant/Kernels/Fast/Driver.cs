@@ -1449,6 +1449,25 @@ internal static class Driver<S, TV>
     }
 
     /// <summary>
+    /// <c>sums[i] = flush(sums[i] + other[i])</c> for <paramref name="n"/> floats — one node of
+    /// the <see cref="SumTree"/>, adding a right child's sums into its left's — W at a time, the
+    /// rest one lane at a time.
+    /// </summary>
+    public static void AddFlushed(ref float sums, ref float other, nuint n)
+    {
+        nuint w = (nuint)S.Count, i = 0;
+        for (; i + w <= n; i += w)
+        {
+            S.Store(S.Flush(S.Add(S.Load(ref sums, i), S.Load(ref other, i))), ref sums, i);
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref sums, i) = Subnormals.Flush(Unsafe.Add(ref sums, i) + Unsafe.Add(ref other, i));
+        }
+    }
+
+    /// <summary>
     /// The tile length of the pattern gradient for a period: whole periods, about <see cref="Tile"/> elements.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -382,29 +382,7 @@ internal static unsafe class FastPath
         long m = SumTree.Mid(u0, u1);
         float* left = Combine(run, u0, m, level + 1, levels, rows, ref next);
         float* right = Combine(run, m, u1, level + 1, levels, rows, ref next);
-        AddFlushed(left, right, 2 * run.Channels); // a part's min sums and max sums are adjacent
+        run.AddFlushed(left, right, 2 * run.Channels); // a part's min sums and max sums are adjacent
         return left;
-    }
-
-    /// <summary><c>sums[i] = flush(sums[i] + other[i])</c> for <paramref name="n"/> floats: one node of the <see cref="SumTree"/>.</summary>
-    public static void AddFlushed(float* sums, float* other, nuint n)
-    {
-        nuint i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var smallestNormal = new Vector<float>(BitConverter.Int32BitsToSingle(0x00800000));
-            var sign = new Vector<float>(-0f);
-            for (; i + (nuint)Vector<float>.Count <= n; i += (nuint)Vector<float>.Count)
-            {
-                Vector<float> v = Vector.Load(sums + i) + Vector.Load(other + i);
-                // A subnormal sum keeps only its sign (NaN fails the compare and stays).
-                Vector.ConditionalSelect(Vector.LessThan(Vector.Abs(v), smallestNormal), v & sign, v).Store(sums + i);
-            }
-        }
-
-        for (; i < n; i++)
-        {
-            sums[i] = Subnormals.Flush(sums[i] + other[i]);
-        }
     }
 }

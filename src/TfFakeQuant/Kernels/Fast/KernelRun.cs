@@ -582,8 +582,28 @@ internal unsafe struct KernelRun
         nuint m = (nuint)SumTree.Mid((long)u0, (long)u1);
         Evaluate(u0, m, sumMin, sumMax, scratch + (2 * Channels));
         Evaluate(m, u1, scratch, scratch + Channels, scratch + (2 * Channels));
-        FastPath.AddFlushed(sumMin, scratch, Channels);
-        FastPath.AddFlushed(sumMax, scratch + Channels, Channels);
+        AddFlushed(sumMin, scratch, Channels);
+        AddFlushed(sumMax, scratch + Channels, Channels);
+    }
+
+    /// <summary><see cref="Driver{S, TV}.AddFlushed"/> at the call's width: one node of the <see cref="SumTree"/>.</summary>
+    public readonly void AddFlushed(float* sums, float* other, nuint n)
+    {
+        switch (WidthBits)
+        {
+            case 512:
+                Driver<Simd512, Vector512<float>>.AddFlushed(ref *sums, ref *other, n);
+                break;
+            case 256:
+                Driver<Simd256, Vector256<float>>.AddFlushed(ref *sums, ref *other, n);
+                break;
+            case 128:
+                Driver<Simd128, Vector128<float>>.AddFlushed(ref *sums, ref *other, n);
+                break;
+            default:
+                Driver<SimdScalar, float>.AddFlushed(ref *sums, ref *other, n);
+                break;
+        }
     }
 
     /// <summary>One <see cref="SumTree"/> leaf, rows <c>[r0, r1)</c> of the transposed view, run whole by <see cref="LeafKind"/> with its sums from +0.</summary>
