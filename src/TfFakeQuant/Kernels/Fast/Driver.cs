@@ -488,8 +488,8 @@ internal static class Driver<S, TV>
                 nuint end = k + (Math.Min(blockCycles, (n - k) / d) * d);
                 // Short rows: two cycles (rows) at a time, each slot's sums and bounds loaded once
                 // for two vectors, the earlier row's term added first. Measured (quick mode) 0.66-0.73
-                // → 0.82-0.93 of the yardstick at d = 64; slower at d = 512 and 1000, whose rows
-                // keep the slot pairs below.
+                // → 0.82-0.93 of the yardstick at d = 64; slower from d = 128 on (TwoRowLimit),
+                // whose rows keep the slot pairs below.
                 if (d <= TwoRowLimit)
                 {
                     k = StreamRowPairs<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
@@ -594,8 +594,14 @@ internal static class Driver<S, TV>
     /// </summary>
     private const nuint PrefetchDistance = 512;
 
-    /// <summary>Largest d for which <see cref="GradientStream"/> walks two rows at a time.</summary>
-    private const nuint TwoRowLimit = 256;
+    /// <summary>
+    /// Largest d for which <see cref="GradientStream"/> walks two rows at a time. Seventh session,
+    /// one thread, alternating builds (row pairs up to 256 against slot pairs above this bound),
+    /// ratio to the yardstick: 16M elements d = 128 0.70 → 0.82, d = 256 0.56 → 0.78; cached 262K
+    /// elements d = 128 0.37 → 0.44, d = 256 0.39 → 0.52. Row pairs stay ahead at d = 16, 32, 64
+    /// (16M: 0.81 against 0.85, 0.80 against 0.86, 0.81 against 0.90 without them) and level at d = 96.
+    /// </summary>
+    private const nuint TwoRowLimit = 96;
 
     /// <summary>A hint to bring the line holding <c>p[index]</c> into L2 (never faults, even past the end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
