@@ -28,7 +28,7 @@ public class ChannelTableTests
         Assert.That(BitConverter.SingleToInt32Bits(ChannelTable.LargestSubnormal), Is.EqualTo(0x007FFFFF));
 
     [Test]
-    public void Fill_equals_the_scalar_nudge_bitwise([Values(1, 3, 4, 5, 8, 13)] int channels, [Values(2, 4, 8, 16)] int numBits,
+    public void Fill_equals_the_scalar_nudge_bitwise([Values(1, 3, 4, 5, 8, 13, 16, 37)] int channels, [Values(2, 4, 8, 16)] int numBits,
         [Values] bool narrowRange, [Values] bool dazBounds)
     {
         var rng = new Random((channels * 131) + (numBits * 7) + (narrowRange ? 1 : 0) + (dazBounds ? 2 : 0));

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TfFakeQuant.Quantization;
 
 namespace TfFakeQuant.Kernels.Fast;
@@ -51,7 +53,17 @@ internal static class ChannelTable
         bool safe = true;
         anyZeroRange = false;
         int shift = rotate % channels; // one division per call, not two per channel
-        for (int c = 0; c < channels; c++)
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            c = FillLanes<Simd256, Vector256<float>>(table, period, shift, min, max, numBits, narrowRange, dazBounds, ref safe, ref anyZeroRange);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            c = FillLanes<Simd128, Vector128<float>>(table, period, shift, min, max, numBits, narrowRange, dazBounds, ref safe, ref anyZeroRange);
+        }
+
+        for (; c < channels; c++)
         {
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
             safe &= IsSafeForward(q);
@@ -65,6 +77,144 @@ internal static class ChannelTable
 
         return safe;
     }
+
+    /// <summary>
+    /// The whole vectors of channels of <see cref="Fill(Span{float}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, int, bool, bool, out bool)"/>,
+    /// W channels per step: <see cref="QuantRange.Nudge"/> lane by lane with the same IEEE
+    /// operations in the same order, each flushed where it flushes (see <see cref="NudgeLanes"/>),
+    /// so every entry is bitwise the scalar one. The scalar nudge is a chain of two divisions
+    /// and a dozen dependent steps per channel (about 20 ns); lanes run W chains at once.
+    /// Returns the channels done (a multiple of W); the caller nudges the rest one by one.
+    /// </summary>
+    [SkipLocalsInit]
+    private static int FillLanes<S, TV>(Span<float> table, int period, int shift, ReadOnlySpan<float> min, ReadOnlySpan<float> max, int numBits,
+        bool narrowRange, bool dazBounds, ref bool safe, ref bool anyZeroRange)
+        where S : struct, ISimd<TV>
+        where TV : struct
+    {
+        int w = S.Count;
+        int channels = min.Length;
+        int vectors = channels / w * w;
+        if (vectors == 0)
+        {
+            return 0;
+        }
+
+        // Unrotated, one entry per channel (the stream and column gradients' and the row
+        // forward's tables): each row is stored a vector at a time. Otherwise the lanes go
+        // through a small buffer to every entry of their channel.
+        bool direct = shift == 0 && period == channels;
+        Span<float> lanes = stackalloc float[Rows * 16];
+        ref float t = ref MemoryMarshal.GetReference(table);
+        ref float l = ref MemoryMarshal.GetReference(lanes);
+        uint unsafeLanes = 0, zeroRangeLanes = 0;
+        for (int c = 0; c < vectors; c += w)
+        {
+            TV lo = S.Load(ref Unsafe.AsRef(in min[c]), 0), hi = S.Load(ref Unsafe.AsRef(in max[c]), 0);
+            NudgeLanes<S, TV>(lo, hi, numBits, narrowRange, dazBounds, out TV lower, out TV upper, out TV inv, out TV scale, out TV qz, out TV zr, out TV unsafeMask);
+            unsafeLanes |= S.MaskBits(unsafeMask);
+            zeroRangeLanes |= S.MaskBits(zr);
+            if (direct)
+            {
+                nuint at = (nuint)c, p = (nuint)period;
+                S.Store(lower, ref t, (NudgedMin * p) + at);
+                S.Store(upper, ref t, (NudgedMax * p) + at);
+                S.Store(inv, ref t, (InvScale * p) + at);
+                S.Store(scale, ref t, (Scale * p) + at);
+                S.Store(qz, ref t, (QuantZero * p) + at);
+                S.Store(zr, ref t, (ZeroRange * p) + at);
+                continue;
+            }
+
+            nuint n = (nuint)w;
+            S.Store(lower, ref l, NudgedMin * n);
+            S.Store(upper, ref l, NudgedMax * n);
+            S.Store(inv, ref l, InvScale * n);
+            S.Store(scale, ref l, Scale * n);
+            S.Store(qz, ref l, QuantZero * n);
+            S.Store(zr, ref l, ZeroRange * n);
+            for (int i = 0; i < w; i++)
+            {
+                int first = c + i - shift;
+                for (int k = first < 0 ? first + channels : first; k < period; k += channels)
+                {
+                    for (int row = 0; row < Rows; row++)
+                    {
+                        table[(row * period) + k] = lanes[(row * w) + i];
+                    }
+                }
+            }
+        }
+
+        safe &= unsafeLanes == 0;
+        anyZeroRange |= zeroRangeLanes != 0;
+        return vectors;
+    }
+
+    /// <summary>
+    /// <see cref="QuantRange.Nudge"/> for W channels at once, with the table's values: the
+    /// bounds (DAZ-adjusted when <paramref name="dazBounds"/>), <c>1/scale</c>, scale, the
+    /// quantized zero, the zero-range mask, and a mask of the lanes that are not
+    /// <see cref="IsSafeForward"/>. Step by step the scalar code's operations on each lane
+    /// (division, subtraction, multiplication and floor are IEEE and the same at every width;
+    /// the flushes are <see cref="ISimd{TV}.Flush"/>, bitwise <see cref="Subnormals.Flush"/>).
+    /// The zero point: below qmin gives qmin, above qmax gives qmax, NaN gives 0, otherwise
+    /// round half away from zero, here <c>t = floor(z)</c> and <c>t + 1</c> when
+    /// <c>z - t ≥ 0.5</c> (z ≥ 0 and &lt; 2^16, so both are exact). The negation flips only the
+    /// sign bit, as C#'s unary minus does (NaN included).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NudgeLanes<S, TV>(TV min, TV max, int numBits, bool narrowRange, bool dazBounds,
+        out TV lower, out TV upper, out TV invScale, out TV scale, out TV quantZero, out TV zeroRange, out TV unsafeMask)
+        where S : struct, ISimd<TV>
+        where TV : struct
+    {
+        TV zero = default;
+        TV allOnes = S.Broadcast(BitConverter.Int32BitsToSingle(-1));
+        TV sign = S.Broadcast(-0f);
+        float qminScalar = QuantRange.QuantMin(narrowRange), qmaxScalar = QuantRange.QuantMax(numBits);
+        TV qmin = S.Broadcast(qminScalar), qmax = S.Broadcast(qmaxScalar), steps = S.Broadcast(qmaxScalar - qminScalar);
+        TV one = S.Broadcast(1f), half = S.Broadcast(0.5f);
+
+        min = S.Flush(min);
+        max = S.Flush(max);
+        zeroRange = S.And(IsZero<S, TV>(min), IsZero<S, TV>(max));
+        TV range = S.Flush(S.Subtract(max, min));
+        scale = S.Flush(S.Divide(range, steps));
+        invScale = S.Flush(S.Divide(steps, range));
+        TV zpf = S.Flush(S.Subtract(qmin, S.Flush(S.Divide(min, scale))));
+
+        TV t = S.Floor(zpf);
+        TV rounded = S.Select(S.LessThanOrEqual(half, S.Subtract(zpf, t)), S.Add(t, one), t);
+        TV inRange = S.And(S.LessThanOrEqual(qmin, zpf), S.LessThanOrEqual(zpf, qmax));
+        TV zp = S.Select(inRange, rounded, S.Select(S.LessThan(zpf, qmin), qmin, S.Select(S.LessThan(qmax, zpf), qmax, zero)));
+
+        TV nudgedMin = S.Flush(S.Multiply(S.Subtract(qmin, zp), scale));
+        TV nudgedMax = S.Flush(S.Multiply(S.Subtract(qmax, zp), scale));
+        TV negated = S.Select(sign, S.AndNot(sign, nudgedMin), nudgedMin);
+        quantZero = S.Floor(S.Flush(S.Add(S.Flush(S.Multiply(negated, invScale)), half)));
+
+        if (dazBounds)
+        {
+            lower = S.Select(IsZero<S, TV>(nudgedMin), S.Broadcast(-LargestSubnormal), nudgedMin);
+            upper = S.Select(IsZero<S, TV>(nudgedMax), S.Broadcast(LargestSubnormal), nudgedMax);
+        }
+        else
+        {
+            lower = nudgedMin;
+            upper = nudgedMax;
+        }
+
+        TV safeScale = S.And(S.LessThanOrEqual(S.Broadcast(9.31322575e-10f), scale), S.LessThanOrEqual(scale, S.Broadcast(1.07374182e9f)));
+        unsafeMask = S.AndNot(allOnes, S.Select(zeroRange, allOnes, safeScale));
+    }
+
+    /// <summary>All-ones lanes where <paramref name="v"/> is ±0 (not NaN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV IsZero<S, TV>(TV v)
+        where S : struct, ISimd<TV>
+        where TV : struct =>
+        S.And(S.LessThanOrEqual(v, default), S.LessThanOrEqual(default, v));
 
     /// <summary>A per-tensor range replicated over <paramref name="period"/> entries.</summary>
     /// <returns>Whether the range <see cref="IsSafeForward"/>.</returns>

@@ -423,14 +423,26 @@ internal static class Driver<S, TV>
         ref float rZr = ref Unsafe.Add(ref scratch, 2 * d);
         ref float aMin = ref Unsafe.Add(ref scratch, 3 * d);
         ref float aMax = ref Unsafe.Add(ref scratch, 4 * d);
-        for (nuint j = 0; j < d; j++)
+        if (lead == 0)
         {
-            nuint c = Rotate(j, lead, d);
-            Unsafe.Add(ref rMin, j) = Unsafe.Add(ref tMin, c);
-            Unsafe.Add(ref rMax, j) = Unsafe.Add(ref tMax, c);
-            Unsafe.Add(ref rZr, j) = Unsafe.Add(ref tZr, c);
-            Unsafe.Add(ref aMin, j) = Unsafe.Add(ref sumMin, c);
-            Unsafe.Add(ref aMax, j) = Unsafe.Add(ref sumMax, c);
+            // Not rotated (a call that does not stream): plain copies.
+            CopyFloats(ref rMin, ref tMin, d);
+            CopyFloats(ref rMax, ref tMax, d);
+            CopyFloats(ref rZr, ref tZr, d);
+            CopyFloats(ref aMin, ref sumMin, d);
+            CopyFloats(ref aMax, ref sumMax, d);
+        }
+        else
+        {
+            for (nuint j = 0; j < d; j++)
+            {
+                nuint c = Rotate(j, lead, d);
+                Unsafe.Add(ref rMin, j) = Unsafe.Add(ref tMin, c);
+                Unsafe.Add(ref rMax, j) = Unsafe.Add(ref tMax, c);
+                Unsafe.Add(ref rZr, j) = Unsafe.Add(ref tZr, c);
+                Unsafe.Add(ref aMin, j) = Unsafe.Add(ref sumMin, c);
+                Unsafe.Add(ref aMax, j) = Unsafe.Add(ref sumMax, c);
+            }
         }
 
         nuint k = Math.Min(lead, n);
@@ -507,6 +519,13 @@ internal static class Driver<S, TV>
 
         Driver<SimdScalar, float>.GradientSlotsScalar<TZr>(ref g, ref x, ref bp, k, n, p, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
 
+        if (lead == 0)
+        {
+            CopyFloats(ref sumMin, ref aMin, d);
+            CopyFloats(ref sumMax, ref aMax, d);
+            return;
+        }
+
         for (nuint j = 0; j < d; j++)
         {
             nuint c = Rotate(j, lead, d);
@@ -514,6 +533,11 @@ internal static class Driver<S, TV>
             Unsafe.Add(ref sumMax, c) = Unsafe.Add(ref aMax, j);
         }
     }
+
+    /// <summary>Copies <paramref name="count"/> floats (the ranges do not overlap).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyFloats(ref float destination, ref float source, nuint count) =>
+        Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref destination), ref Unsafe.As<float, byte>(ref source), checked((uint)(count * sizeof(float))));
 
     /// <summary>
     /// The cycles of <see cref="GradientStream"/> from element <paramref name="k"/> (a cycle start)
