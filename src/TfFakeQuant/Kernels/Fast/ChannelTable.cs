@@ -196,6 +196,7 @@ internal static class ChannelTable
 
         if (dazBounds)
         {
+            // AdjustForDaz, lane by lane.
             lower = S.Select(IsZero<S, TV>(nudgedMin), S.Broadcast(-LargestSubnormal), nudgedMin);
             upper = S.Select(IsZero<S, TV>(nudgedMax), S.Broadcast(LargestSubnormal), nudgedMax);
         }
@@ -205,7 +206,7 @@ internal static class ChannelTable
             upper = nudgedMax;
         }
 
-        TV safeScale = S.And(S.LessThanOrEqual(S.Broadcast(9.31322575e-10f), scale), S.LessThanOrEqual(scale, S.Broadcast(1.07374182e9f)));
+        TV safeScale = S.And(S.LessThanOrEqual(S.Broadcast(SafeScaleMin), scale), S.LessThanOrEqual(scale, S.Broadcast(SafeScaleMax)));
         unsafeMask = S.AndNot(allOnes, S.Select(zeroRange, allOnes, safeScale));
     }
 
@@ -237,7 +238,13 @@ internal static class ChannelTable
     /// runs with every flush.
     /// </summary>
     public static bool IsSafeForward(in QuantRange q) =>
-        q.IsZeroRange || (q.Scale >= 9.31322575e-10f && q.Scale <= 1.07374182e9f);
+        q.IsZeroRange || (q.Scale >= SafeScaleMin && q.Scale <= SafeScaleMax);
+
+    /// <summary>2^-30, the least scale of <see cref="IsSafeForward"/>.</summary>
+    private const float SafeScaleMin = 9.31322575e-10f;
+
+    /// <summary>2^30, the greatest scale of <see cref="IsSafeForward"/>.</summary>
+    private const float SafeScaleMax = 1.07374182e9f;
 
     /// <summary>
     /// DAZ-adjusted comparison bounds. The nudged bounds are flushed, so each is 0 or normal. For a
