@@ -67,6 +67,22 @@ public class ChannelTableTests
         }
     }
 
+    [Test]
+    public void Fill_rejects_short_bounds_periods_and_tables()
+    {
+        float[] min = new float[16], max = new float[16];
+        Array.Fill(min, -1f);
+        Array.Fill(max, 1f);
+        float[] table = new float[ChannelTable.Rows * 16];
+        Assert.Multiple(() =>
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelTable.Fill(table, 16, 0, min, max.AsSpan(0, 15), 8, false, true, out _));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelTable.Fill(table.AsSpan(0, table.Length - 1), 16, 0, min, max, 8, false, true, out _));
+            Assert.Throws<ArgumentOutOfRangeException>(() => ChannelTable.Fill(table, 8, 0, min, max, 8, false, true, out _));
+        });
+        Assert.That(ChannelTable.Fill(table, 16, 0, min, max, 8, false, true, out bool anyZeroRange) && !anyZeroRange, Is.True);
+    }
+
     /// <summary>A range from the specials, from random bits, or ordinary with the zero point on a rounding tie.</summary>
     private static (float Min, float Max) Range(Random rng, int trial)
     {

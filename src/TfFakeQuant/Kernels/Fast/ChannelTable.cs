@@ -53,6 +53,11 @@ internal static class ChannelTable
         bool safe = true;
         anyZeroRange = false;
         int shift = rotate % channels; // one division per call, not two per channel
+
+        // FillLanes' vector loads and stores are unchecked: these throw first if a length is short.
+        max = max[..channels];
+        table = table[..(Rows * period)];
+        ArgumentOutOfRangeException.ThrowIfLessThan(period, channels);
         int c = 0;
         if (Vector256.IsHardwareAccelerated)
         {
@@ -99,6 +104,7 @@ internal static class ChannelTable
         {
             return 0;
         }
+
 
         // Unrotated, one entry per channel (the stream and column gradients' and the row
         // forward's tables): each row is stored a vector at a time. Otherwise the lanes go
