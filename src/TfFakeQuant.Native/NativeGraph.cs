@@ -294,6 +294,13 @@ public sealed unsafe class NativeGraph : IDisposable
     {
         using TfSafeHandle.Lease g = Borrow();
         using var status = new TfStatus();
+
+        // Checked before TF_NewOperation: a description that is never finished would leak.
+        foreach ((string key, object value) in attrs)
+        {
+            CheckAttrValue(key, value);
+        }
+
         nint op;
         lock (_gate)
         {
@@ -383,8 +390,18 @@ public sealed unsafe class NativeGraph : IDisposable
                 }
 
                 default:
-                    throw new ArgumentException($"Attr '{key}': values of type {value?.GetType().Name ?? "null"} are not supported.", nameof(value));
+                    CheckAttrValue(key, value);
+                    break;
             }
+        }
+    }
+
+    /// <summary>Throws for an attribute value <see cref="SetAttr"/> cannot set.</summary>
+    private static void CheckAttrValue(string key, object? value)
+    {
+        if (value is not (long or int or bool or float or DataTypeAttr or string or TensorShape))
+        {
+            throw new ArgumentException($"Attr '{key}': values of type {value?.GetType().Name ?? "null"} are not supported.", nameof(value));
         }
     }
 

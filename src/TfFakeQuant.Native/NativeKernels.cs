@@ -359,6 +359,12 @@ public static unsafe class NativeKernels
                 nint t;
                 KernelApi.TF_GetInput(ctx, i, &t, status.Pointer);
                 status.ThrowIfError("TF_GetInput");
+                if (t == 0)
+                {
+                    // TensorFlow's kernels.cc can leave the status OK and the tensor null.
+                    throw new TensorFlowException(TfCode.Internal, $"TF_GetInput returned no tensor for input {i}.", "TF_GetInput");
+                }
+
                 inputs.Add(t);
             }
 
@@ -561,10 +567,11 @@ public static unsafe class NativeKernels
         {
             CopyShape(ctx, status, input: 0, output: 0, rankAtLeast: 1);
         }
-#pragma warning disable CA1031 // Nothing may cross the native boundary.
-        catch (Exception)
+#pragma warning disable CA1031 // Nothing may cross the native boundary: report it to TensorFlow instead.
+        catch (Exception e)
 #pragma warning restore CA1031
         {
+            FailShape(status, e);
         }
     }
 
@@ -578,7 +585,28 @@ public static unsafe class NativeKernels
                 CopyShape(ctx, status, input: 2, output: 2, rankExactly: 1);
             }
         }
-#pragma warning disable CA1031 // Nothing may cross the native boundary.
+#pragma warning disable CA1031 // Nothing may cross the native boundary: report it to TensorFlow instead.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            FailShape(status, e);
+        }
+    }
+
+    /// <summary>
+    /// A managed failure inside a shape function, reported through its status (otherwise
+    /// TensorFlow would take the function as successful with the outputs' shapes unknown).
+    /// </summary>
+    private static void FailShape(nint status, Exception e)
+    {
+        try
+        {
+            fixed (byte* m = Utf8.Z($"TfFakeQuant shape function failed: {e.Message}"))
+            {
+                StatusApi.TF_SetStatus(status, (int)TfCode.Internal, m);
+            }
+        }
+#pragma warning disable CA1031 // Last resort inside a native callback.
         catch (Exception)
 #pragma warning restore CA1031
         {
