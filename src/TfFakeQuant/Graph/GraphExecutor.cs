@@ -154,6 +154,7 @@ public sealed class GraphExecutor
         }
 
         var targets = fetches.Select(Resolve).ToArray();
+        ConstructKernels(targets, fed);
         var values = new object[_nodes.Length][];
         var stack = new Stack<(int Node, bool Expanded)>();
         foreach ((int node, int index) in targets)
@@ -487,6 +488,56 @@ public sealed class GraphExecutor
         }
 
         return v.ValueCase == kind ? v : throw new InvalidDataException($"Node '{def.Name}': attr {name} is {v.ValueCase}; {kind} expected.");
+    }
+
+    /// <summary>
+    /// The kernel-construction checks (<see cref="KernelChecks.CheckAttrs"/>: Args' <c>min &lt; max</c>,
+    /// <c>num_bits</c>) of every FakeQuant node the fetches need, in graph order, before anything
+    /// is computed — as TensorFlow's session builds the kernels of the whole pruned graph first:
+    /// a bad attr anywhere wins over a compute-time error (a shape check, a missing feed) upstream.
+    /// </summary>
+    private void ConstructKernels((int Node, int Index)[] targets, Dictionary<(int, int), object> fed)
+    {
+        var needed = new bool[_nodes.Length];
+        var work = new Stack<int>();
+        foreach ((int node, int index) in targets)
+        {
+            if (!fed.ContainsKey((node, index)))
+            {
+                work.Push(node);
+            }
+        }
+
+        while (work.Count > 0)
+        {
+            int i = work.Pop();
+            if (needed[i])
+            {
+                continue;
+            }
+
+            needed[i] = true;
+            foreach (int c in _nodes[i].Control)
+            {
+                work.Push(c);
+            }
+
+            foreach ((int src, int idx) in _nodes[i].Inputs)
+            {
+                if (!fed.ContainsKey((src, idx)))
+                {
+                    work.Push(src);
+                }
+            }
+        }
+
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            if (needed[i] && _nodes[i].FakeQuant is { } fq)
+            {
+                KernelChecks.CheckAttrs(fq, _nodes[i].Attrs ?? FakeQuantAttrs.Default);
+            }
+        }
     }
 
     private static object[] Compute(Node n, object[] inputs)

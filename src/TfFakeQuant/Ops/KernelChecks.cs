@@ -94,6 +94,13 @@ public static class KernelChecks
                     throw new InvalidArgumentException(TfMessages.ArgsGradientShapes(nodeName ?? op.Name, inputShapes[0], inputShapes[1]));
                 }
 
+                // TensorFlow's kernel is a BinaryElementWiseOp: after the shape check its compute
+                // dispatches on the rank, 0 through 8 only (Args, a UnaryElementWiseOp, has no limit).
+                if (inputShapes[0].Rank > MaxElementwiseRank)
+                {
+                    throw new InvalidArgumentException(TfMessages.ElementwiseRank(inputShapes[0].Rank));
+                }
+
                 break;
             case FakeQuantOpKind.Vars:
                 CheckRangeRank("min", inputShapes[1], 0);
@@ -129,6 +136,9 @@ public static class KernelChecks
         CheckShapes(op, inputShapes, nodeName);
         return numBits;
     }
+
+    /// <summary>Highest rank ArgsGradient's kernel computes (TensorFlow's <c>BinaryElementWiseOp</c>).</summary>
+    private const int MaxElementwiseRank = 8;
 
     private static void CheckSameShape(TensorShape gradients, TensorShape inputs)
     {

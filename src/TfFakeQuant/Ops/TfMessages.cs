@@ -24,6 +24,9 @@ internal static class TfMessages
 
     public const string GradientInputSameSize = "gradient and input must be the same size";
 
+    /// <summary>ArgsGradient on inputs of rank above 8 (its kernel's rank dispatch).</summary>
+    public static string ElementwiseRank(int rank) => $"We only handle up to Tensor::dims() up to 8, not {rank}";
+
     /// <summary>Vars ops: <c>`min` must be rank 0 but is rank N</c> (and per channel, rank 1).</summary>
     public static string RangeRank(string which, int expected, int actual) =>
         $"`{which}` must be rank {expected} but is rank {actual}";

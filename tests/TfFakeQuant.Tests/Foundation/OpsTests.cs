@@ -112,6 +112,21 @@ public class OpsTests
     }
 
     [Test]
+    public void ArgsGradientComputesRanksUpToEight()
+    {
+        TensorShape Ones(int rank) => TensorShape.Of(Enumerable.Repeat(1L, rank).ToArray());
+        Assert.DoesNotThrow(() => KernelChecks.CheckShapes(FakeQuantCatalog.ArgsGradient, [Ones(8), Ones(8)]));
+        var ex = Assert.Throws<InvalidArgumentException>(() => KernelChecks.CheckShapes(FakeQuantCatalog.ArgsGradient, [Ones(9), Ones(9)]));
+        Assert.That(ex!.Message, Is.EqualTo("We only handle up to Tensor::dims() up to 8, not 9"));
+
+        // The same-shape check comes first; Args (elementwise, one input) has no rank limit.
+        var mismatch = Assert.Throws<InvalidArgumentException>(() => KernelChecks.CheckShapes(FakeQuantCatalog.ArgsGradient, [Ones(9), Ones(10)]));
+        Assert.That(mismatch!.Message, Does.Contain("must have the same size and shape"));
+        Assert.DoesNotThrow(() => KernelChecks.CheckShapes(FakeQuantCatalog.Args, [Ones(12)]));
+        Assert.DoesNotThrow(() => KernelChecks.CheckShapes(FakeQuantCatalog.VarsGradient, [Ones(10), Ones(10), TensorShape.Scalar, TensorShape.Scalar]));
+    }
+
+    [Test]
     public void VarsRequiresScalarRanges()
     {
         var ex = Assert.Throws<InvalidArgumentException>(() =>

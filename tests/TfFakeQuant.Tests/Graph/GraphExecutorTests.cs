@@ -57,6 +57,32 @@ public class GraphExecutorTests
     }
 
     [Test]
+    public void EveryNeededKernelIsConstructedBeforeAnyCompute()
+    {
+        // TensorFlow's session builds all kernels of the pruned graph first: the Args node's bad
+        // attrs win over the per-channel node's size check and over a missing feed upstream.
+        var g = new GraphBuilder();
+        GraphTensor y = fake_quant_with_min_max_vars_per_channel(g.Placeholder(name: "x"), g.Placeholder(name: "min"), g.Placeholder(name: "max"), name: "fq");
+        GraphTensor z = fake_quant_with_min_max_args(y, min: 1f, max: 1f, num_bits: 40, name: "args");
+        var exec = new GraphExecutor(g);
+        Dictionary<string, FloatTensor> feeds = Feeds();
+        feeds["min"] = FloatTensor.Vector(-6f, -1f);
+        Assert.That(Assert.Throws<InvalidArgumentException>(() => exec.Run(feeds, z.Name))!.Message,
+            Is.EqualTo("min has to be smaller than max, was: 1 >= 1"));
+        Assert.That(Assert.Throws<InvalidArgumentException>(() => exec.Run(new Dictionary<string, FloatTensor>(), z.Name))!.Message,
+            Is.EqualTo("min has to be smaller than max, was: 1 >= 1"));
+
+        // Not needed by the fetch (pruned): not built, so the per-channel node's own error shows.
+        Assert.That(Assert.Throws<InvalidArgumentException>(() => exec.Run(feeds, y.Name))!.Message,
+            Is.EqualTo("min has incorrect size, expected 3 was 2"));
+
+        // Fed: the Args node's input is not computed, but the node itself still is.
+        var fedY = new Dictionary<string, FloatTensor> { [y.Name] = new FloatTensor(TensorShape.Of(2L, 3), new float[6]) };
+        Assert.That(Assert.Throws<InvalidArgumentException>(() => exec.Run(fedY, z.Name))!.Message,
+            Is.EqualTo("min has to be smaller than max, was: 1 >= 1"));
+    }
+
+    [Test]
     public void UnknownNamesAreReported()
     {
         var (g, _) = PerChannelGraph();

@@ -49,8 +49,9 @@ internal static class CheckOrderModel
             case FakeQuantOpKind.Args:
                 return null;
             case FakeQuantOpKind.ArgsGradient:
-                return Same(shapes[0], shapes[1]) ? null :
-                    $"Inputs to operation {nodeName ?? "FakeQuantWithMinMaxArgsGradient"} of type FakeQuantWithMinMaxArgsGradient must have the same size and shape.  Input 0: {Fmt(shapes[0])} != input 1: {Fmt(shapes[1])}";
+                return !Same(shapes[0], shapes[1])
+                    ? $"Inputs to operation {nodeName ?? "FakeQuantWithMinMaxArgsGradient"} of type FakeQuantWithMinMaxArgsGradient must have the same size and shape.  Input 0: {Fmt(shapes[0])} != input 1: {Fmt(shapes[1])}"
+                    : shapes[0].Length > 8 ? $"We only handle up to Tensor::dims() up to 8, not {shapes[0].Length}" : null;
             case FakeQuantOpKind.Vars:
                 return ScalarRange(shapes[1], shapes[2]);
             case FakeQuantOpKind.VarsGradient:
