@@ -5,7 +5,7 @@ namespace TfFakeQuant.Tests.Reliability;
 
 /// <summary>
 /// CsCheck generators for the reliability properties: floats rich in special values, shapes of
-/// rank 0..6 with zero dimensions, attrs with out-of-range and int64-extreme <c>num_bits</c>,
+/// rank 0..10 with zero dimensions, attrs with out-of-range and int64-extreme <c>num_bits</c>,
 /// and whole op-level calls whose shapes are correct most of the time and broken in one of the
 /// ways TensorFlow's kernel checks catch the rest of the time.
 /// </summary>
@@ -58,9 +58,10 @@ internal static class Generators
             Gen.Const(int.MaxValue + 1L), Gen.Const(int.MinValue - 1L), Gen.Const(1L << 32), Gen.Const((1L << 32) + 8)
             )));
 
-    /// <summary>Dimensions of one shape: rank 0..6, small dims with zeros; total elements stay small.</summary>
+    /// <summary>Dimensions of one shape: rank 0..6 (and 7..10, past ArgsGradient's rank limit), small dims with zeros; total elements stay small.</summary>
     public static readonly Gen<long[]> Dims = Gen.Frequency(
         (3, Gen.Int[0, 6].SelectMany(rank => Gen.Int[0, 3].Select(d => (long)d).Array[rank])),
+        (1, Gen.Int[7, 10].SelectMany(rank => Gen.Int[0, 2].Select(d => (long)d).Array[rank])),
         (2, Gen.Int[1, 2].SelectMany(rank => Gen.Int[0, 40].Select(d => (long)d).Array[rank])),
         (1, Gen.Int[1, 300].Select(d => new long[] { d })));
 
