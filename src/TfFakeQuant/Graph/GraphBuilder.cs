@@ -526,9 +526,9 @@ public sealed partial class GraphBuilder
             return dims.Node.Inputs[0].Shape;
         }
 
-        if (dims.Node.OpType == "Const" && dims.Node.Def.Attr["value"].Tensor is { Dtype: DataType.DtInt32 } t && t.IntVal.Count > 0)
+        if (dims.Node.OpType == "Const" && GraphProtos.Int32VectorValues(dims.Node.Def.Attr["value"].Tensor) is { } values)
         {
-            return TensorShape.Of(t.IntVal.Select(v => (long)Math.Max(v, -1)).ToArray());
+            return TensorShape.Of(values.Select(v => Math.Max(v, -1)).ToArray());
         }
 
         return dims.Shape.IsRankKnown && dims.Shape.Rank == 1 && dims.Shape[0] >= 0

@@ -416,7 +416,13 @@ public sealed class GraphExecutor
                 }
 
                 (int src, _) = n.Inputs[0];
-                n.Shapes = [_nodes[src].Def.Op == "Shape" ? _nodes[_nodes[src].Inputs[0].Node].Shapes[_nodes[src].Inputs[0].Index] : TensorShape.Unknown];
+                NodeDef dims = _nodes[src].Def;
+                n.Shapes =
+                [
+                    dims.Op == "Shape" ? _nodes[_nodes[src].Inputs[0].Node].Shapes[_nodes[src].Inputs[0].Index]
+                    : dims.Op == "Const" && GraphProtos.Int32VectorValues(dims.Attr["value"].Tensor) is { } values && values.All(v => v >= 0) ? TensorShape.Of(values)
+                    : TensorShape.Unknown,
+                ];
                 n.Types = [DataType.DtFloat];
                 break;
             }

@@ -31,7 +31,7 @@ public sealed partial class GraphBuilder
         GradientRegistry.RegisterFakeQuantGradients();
         if (gradYs is not null && gradYs.Count != ys.Count)
         {
-            throw new ArgumentException($"Passed {gradYs.Count} grad_ys for {ys.Count} ys.", nameof(gradYs));
+            throw new ArgumentException($"Length mismatch. Passed {gradYs.Count} grad_ys for {ys.Count} ys", nameof(gradYs));
         }
 
         foreach (GraphTensor t in ys.Concat(xs).Concat(gradYs?.Where(g => g is not null) ?? []).Cast<GraphTensor>())
@@ -213,9 +213,17 @@ public sealed partial class GraphBuilder
             {
                 if (given is null)
                 {
-                    // array_ops.ones(array_ops.shape(y), name="grad_ys_i"): Shape first, then in the
-                    // grad_ys_i scope a Const 1 and the Fill named after the scope.
-                    GraphTensor shape = AddOperation("Shape", [y], new Dictionary<string, object> { ["out_type"] = DataType.DtInt32 })[0];
+                    // array_ops.ones(array_ops.shape(y), name="grad_ys_i"): the shape first — in graph
+                    // mode array_ops.shape is an int32 Const of the static shape when that is fully
+                    // defined, else a Shape op; both named Shape — then in the grad_ys_i scope a
+                    // Const 1 and the Fill named after the scope.
+                    GraphTensor shape = y.Shape.IsFullyDefined && y.Shape.Dims.ToArray().All(d => d <= int.MaxValue)
+                        ? AddOperation("Const", [], new Dictionary<string, object>
+                        {
+                            ["dtype"] = DataType.DtInt32,
+                            ["value"] = new AttrValue { Tensor = GraphProtos.Int32Vector(y.Shape.Dims.ToArray()) },
+                        }, "Shape")[0]
+                        : AddOperation("Shape", [y], new Dictionary<string, object> { ["out_type"] = DataType.DtInt32 })[0];
                     using NameScope ones = OpenNameScope($"grad_ys_{i}");
                     GraphTensor one = Constant(1f);
                     result[i] = AddOperation("Fill", [shape, one], null, ones.Name)[0];

@@ -40,6 +40,58 @@ public static class GraphProtos
         return p;
     }
 
+    /// <summary>
+    /// An int32 vector as TensorFlow's <c>make_tensor_proto</c> writes it (Python's
+    /// <c>constant(list, int32)</c>): shape <c>[n]</c>; the values little-endian in
+    /// <c>tensor_content</c> when n &gt; 1, in <c>int_val</c> when n = 1, none when n = 0.
+    /// </summary>
+    /// <param name="values">The values (each within int32).</param>
+    /// <returns>The tensor.</returns>
+    internal static TensorProto Int32Vector(IReadOnlyList<long> values)
+    {
+        var t = new TensorProto { Dtype = DataType.DtInt32, TensorShape = ToProto(TensorShape.Of((long)values.Count)) };
+        if (values.Count > 1)
+        {
+            byte[] bytes = new byte[values.Count * 4];
+            for (int i = 0; i < values.Count; i++)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * 4), checked((int)values[i]));
+            }
+
+            t.TensorContent = Google.Protobuf.ByteString.CopyFrom(bytes);
+        }
+        else if (values.Count == 1)
+        {
+            t.IntVal.Add(checked((int)values[0]));
+        }
+
+        return t;
+    }
+
+    /// <summary>The values of an int32 vector constant (<c>tensor_content</c> or <c>int_val</c>), or null when it is not one.</summary>
+    /// <param name="t">The tensor.</param>
+    /// <returns>The values, or null.</returns>
+    internal static long[]? Int32VectorValues(TensorProto? t)
+    {
+        if (t is not { Dtype: DataType.DtInt32 } || FromProto(t.TensorShape) is not { Rank: 1 } shape || shape[0] < 0)
+        {
+            return null;
+        }
+
+        long n = shape[0];
+        if (t.TensorContent.Length > 0)
+        {
+            return t.TensorContent.Length == n * 4
+                ? Enumerable.Range(0, (int)n).Select(i => (long)System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(t.TensorContent.Span[(i * 4)..])).ToArray()
+                : null;
+        }
+
+        // int_val: one value repeated to fill, as TensorFlow reads it; none means zeros.
+        return n == 0 ? [] : t.IntVal.Count == 0 ? new long[n] : t.IntVal.Count <= n
+            ? Enumerable.Range(0, (int)n).Select(i => (long)t.IntVal[Math.Min(i, t.IntVal.Count - 1)]).ToArray()
+            : null;
+    }
+
     /// <summary>Reads a <see cref="TensorShapeProto"/> (a missing message means unknown rank).</summary>
     /// <param name="proto">The message, or null.</param>
     /// <returns>The shape.</returns>

@@ -241,6 +241,60 @@ public class GraphBuilderTests
     }
 
     [Test]
+    public void AFullyDefinedTargetGetsItsShapeAsAnInt32Constant()
+    {
+        // array_ops.shape in graph mode: a Const of the static shape when fully defined (tensor_content
+        // for two or more dims, int_val for one, no values for a scalar), a Shape op otherwise.
+        foreach ((long[] dims, string kind) in new[] { (new long[] { 4, 3 }, "content"), ([5], "int_val"), ([], "empty"), ([-1, 3], "Shape") })
+        {
+            var g = new GraphBuilder();
+            GraphTensor x = g.Placeholder(TensorShape.Of(dims), "x");
+            GraphTensor y = fake_quant_with_min_max_args(x, min: -1f, max: 1f, name: "fq");
+            GraphTensor dx = gradients([y], [x])[0]!;
+            GraphNode shape = g.GetNode("gradients/Shape");
+            Assert.That(shape.ColocationGroups, Is.EqualTo(new[] { "loc:@fq" }), kind);
+            if (kind == "Shape")
+            {
+                Assert.That(shape.OpType, Is.EqualTo("Shape"));
+                continue;
+            }
+
+            TensorProto t = shape.Def.Attr["value"].Tensor;
+            Assert.Multiple(() =>
+            {
+                Assert.That(shape.OpType, Is.EqualTo("Const"), kind);
+                Assert.That(shape.Def.Input, Is.Empty);
+                Assert.That(shape.Def.Attr["dtype"].Type, Is.EqualTo(DataType.DtInt32));
+                Assert.That(t.Dtype, Is.EqualTo(DataType.DtInt32));
+                Assert.That(t.TensorShape.Dim.Select(d => d.Size), Is.EqualTo(new[] { (long)dims.Length }));
+                Assert.That(t.TensorContent.ToByteArray(), Is.EqualTo(kind == "content" ? new byte[] { 4, 0, 0, 0, 3, 0, 0, 0 } : Array.Empty<byte>()));
+                Assert.That(t.IntVal, Is.EqualTo(kind == "int_val" ? new[] { 5 } : Array.Empty<int>()));
+                Assert.That(g.GetNode("gradients/grad_ys_0").Def.Input[0], Is.EqualTo("gradients/Shape"));
+                Assert.That(dx.Shape, Is.EqualTo(TensorShape.Of(dims)));
+            });
+
+            // The executor reads the constant: the gradient of ones.
+            float[] xs = Enumerable.Range(0, (int)dims.Aggregate(1L, (p, q) => p * q)).Select(i => (i * 0.37f) - 1.5f).ToArray();
+            var xv = new FloatTensor(TensorShape.Of(dims), xs);
+            var exec = new GraphExecutor(g);
+            Assert.That(exec.GetStaticShape("gradients/grad_ys_0:0"), Is.EqualTo(TensorShape.Of(dims)));
+            FloatTensor r = exec.Run(new Dictionary<string, FloatTensor> { ["x"] = xv }, dx.Name);
+            FloatTensor ones = new(xv.Shape, Enumerable.Repeat(1f, xs.Length).ToArray());
+            Assert.That(r.GetArray(), Is.EqualTo(FakeQuantOps.ArgsGradient(ones, xv, -1f, 1f).GetArray()), kind);
+        }
+    }
+
+    [Test]
+    public void GradYsOfTheWrongLengthGiveTensorFlowsText()
+    {
+        var g = new GraphBuilder();
+        GraphTensor x = g.Placeholder(TensorShape.Of(3L), "x");
+        GraphTensor y = fake_quant_with_min_max_args(x);
+        var ex = Assert.Throws<ArgumentException>(() => gradients([y], [x], [y, y]));
+        Assert.That(ex!.Message, Does.StartWith("Length mismatch. Passed 2 grad_ys for 1 ys"));
+    }
+
+    [Test]
     public void ASecondGradientsCallUsesTheNextScope()
     {
         var g = new GraphBuilder();
