@@ -316,6 +316,20 @@ public sealed partial class GraphBuilder
         {
             NodeDef def = source.Clone();
             def.Name = scope + def.Name;
+
+            // As TensorFlow's import (AddDefaultsToNodeDef): a FakeQuant node gets the attrs its
+            // GraphDef left out at their OpDef defaults, so gradients and re-export see them.
+            if (FakeQuantCatalog.TryGet(def.Op, out FakeQuantOpDef? fq))
+            {
+                foreach (AttrDefinition a in fq.Attrs)
+                {
+                    if (!def.Attr.ContainsKey(a.Name))
+                    {
+                        def.Attr[a.Name] = GraphProtos.ToAttrValue(a.DefaultValue);
+                    }
+                }
+            }
+
             var inputs = new List<GraphTensor>();
             for (int i = 0; i < def.Input.Count; i++)
             {

@@ -285,6 +285,30 @@ public class GraphBuilderTests
     }
 
     [Test]
+    public void ImportedNodesGetTheirDefaultAttrs()
+    {
+        // TensorFlow's import adds the OpDef defaults a GraphDef leaves out; gradients then read them.
+        var source = new GraphBuilder();
+        GraphTensor sx = source.Placeholder(TensorShape.Of(4L), "x");
+        fake_quant_with_min_max_args(sx, min: -6f, max: 6f, name: "fq");
+        GraphDef def = source.ToGraphDef();
+        NodeDef fqDef = def.Node.Single(n => n.Name == "fq");
+        foreach (string attr in new[] { "min", "max", "num_bits", "narrow_range" })
+        {
+            fqDef.Attr.Remove(attr);
+        }
+
+        var g = new GraphBuilder();
+        g.Import(def);
+        NodeDef imported = g.GetNode("fq").Def;
+        Assert.That(imported.Attr.Keys, Is.SupersetOf(new[] { "min", "max", "num_bits", "narrow_range" }));
+        Assert.That((imported.Attr["min"].F, imported.Attr["max"].F, imported.Attr["num_bits"].I, imported.Attr["narrow_range"].B), Is.EqualTo((-6f, 6f, 8L, false)));
+        GraphTensor dx = gradients([g.GetTensor("fq:0")], [g.GetTensor("x:0")])[0]!;
+        Assert.That(dx.Node.Def.Attr["min"].F, Is.EqualTo(-6f));
+        Assert.That(g.ToByteArray(), Is.Not.Empty);
+    }
+
+    [Test]
     public void GradYsOfTheWrongLengthGiveTensorFlowsText()
     {
         var g = new GraphBuilder();
