@@ -132,7 +132,8 @@ public sealed class GradientTape : IDisposable
     /// <param name="sources">The arrays to differentiate with respect to.</param>
     /// <param name="output_gradients">One gradient per target (same shape), null entries or null list: ones.</param>
     /// <returns>One gradient per source, null where the source is not connected to any target.</returns>
-    /// <exception cref="ArgumentException">Counts or shapes of <paramref name="output_gradients"/> do not match the targets.</exception>
+    /// <exception cref="ArgumentException">The count of <paramref name="output_gradients"/> does not match the targets.</exception>
+    /// <exception cref="Ops.InvalidArgumentException">A gradient kernel's check, e.g. an output gradient whose shape is not its target's (TensorFlow's text: as in TensorFlow's tape, the shape is not checked before the kernel).</exception>
     /// <exception cref="InvalidOperationException">A non-persistent tape used twice (TensorFlow's text), or a gradient function returned the wrong number of gradients.</exception>
     /// <exception cref="KeyNotFoundException">An op on the path has no gradient registration (TensorFlow's text).</exception>
     /// <param name="unconnected_gradients">What an unconnected source gets: <c>null</c> (TensorFlow's default) or zeros of its shape.</param>
@@ -241,15 +242,9 @@ public sealed class GradientTape : IDisposable
         {
             NDArray target = targets[i] ?? throw new ArgumentNullException(nameof(targets), $"Target {i} is null.");
             NDArray? seed = outputGradients?[i];
-            if (seed is null)
-            {
-                seed = ArrayMath.OnesLike(target);
-            }
-            else if (!ArrayMath.SameShape(seed, target))
-            {
-                throw new ArgumentException(
-                    $"Output gradient {i} has shape {ArrayMath.ShapeText(seed)}, its target {ArrayMath.ShapeText(target)}.", nameof(outputGradients));
-            }
+            // A seed of another shape is not checked here, as in TensorFlow's tape: it reaches the
+            // gradient op's kernel, whose shape check raises TensorFlow's text.
+            seed ??= ArrayMath.OnesLike(target);
 
             Accumulate(grads, target, seed);
         }
