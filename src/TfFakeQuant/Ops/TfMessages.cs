@@ -105,8 +105,14 @@ internal static class TfMessages
     public const string NonPersistentTapeUsed =
         "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)";
 
-    /// <summary><c>GradientTape.stop_recording</c> on a tape that is not recording (a <c>RuntimeError</c>).</summary>
-    public const string TapeNotRecording = "Trying to stop recording a tape which is not recording.";
+    /// <summary>
+    /// <c>GradientTape.stop_recording</c> on an entered tape that is not recording (a <c>ValueError</c>
+    /// from <c>_pop_tape</c>: inside another <c>stop_recording</c>, after the context exited, or after a
+    /// non-persistent tape's gradient). Its <c>RuntimeError</c> text ("Trying to stop recording a tape
+    /// which is not recording.") is only for a tape never entered, which a .NET tape cannot be: it
+    /// records from construction.
+    /// </summary>
+    public const string TapeNotRecording = "Tape is not recording.";
 
     /// <summary>The tape met an op with no gradient registration (a <c>LookupError</c> from the gradient registry).</summary>
     public static string NoGradientRegistered(string opType) => $"gradient registry has no entry for: {opType}";

@@ -260,7 +260,7 @@ public class GradientTapeTests
             Assert.That(tape.IsRecording, Is.False);
             y = EagerOps.fake_quant_with_min_max_args(x);
             var ex = Assert.Throws<InvalidOperationException>(() => tape.stop_recording());
-            Assert.That(ex!.Message, Is.EqualTo("Trying to stop recording a tape which is not recording."));
+            Assert.That(ex!.Message, Is.EqualTo("Tape is not recording."));
         }
 
         Assert.That(tape.IsRecording, Is.True);
