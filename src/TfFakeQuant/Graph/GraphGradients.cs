@@ -243,6 +243,11 @@ public sealed partial class GraphBuilder
         return result;
     }
 
+    /// <summary>
+    /// The ops reachable from <paramref name="fromOps"/> as <c>_MarkReachedOps</c> walks them:
+    /// only through outputs that can carry a gradient (<c>backprop_util.IsTrainable</c>), so an
+    /// int32 edge (a <c>Shape</c> feeding a <c>Fill</c>) does not connect.
+    /// </summary>
     private HashSet<GraphNode> MarkReachedOps(HashSet<GraphNode> fromOps)
     {
         var consumers = new Dictionary<GraphNode, List<GraphNode>>();
@@ -250,6 +255,11 @@ public sealed partial class GraphBuilder
         {
             foreach (GraphTensor t in n.Inputs)
             {
+                if (!IsTrainable(t.DType))
+                {
+                    continue;
+                }
+
                 if (!consumers.TryGetValue(t.Node, out List<GraphNode>? list))
                 {
                     consumers[t.Node] = list = [];
@@ -275,6 +285,10 @@ public sealed partial class GraphBuilder
 
         return reached;
     }
+
+    /// <summary>TensorFlow's trainable dtypes: float16/32/64, bfloat16, complex64/128, resource, variant.</summary>
+    private static bool IsTrainable(DataType t) =>
+        t is DataType.DtFloat or DataType.DtDouble or DataType.DtComplex64 or (DataType)14 or (DataType)18 or (DataType)19 or (DataType)20 or (DataType)21;
 
     private static void SetGrad(Dictionary<GraphNode, List<GraphTensor>[]> grads, GraphTensor t, GraphTensor grad)
     {

@@ -196,6 +196,21 @@ public class GraphBuilderTests
     }
 
     [Test]
+    public void AnInt32EdgeDoesNotConnect()
+    {
+        // _MarkReachedOps follows trainable outputs only: x reaches Shape, whose int32 output does
+        // not carry x to the Fill, so x gets None and the Fill's missing gradient is never asked.
+        var g = new GraphBuilder();
+        GraphTensor c = g.Placeholder(TensorShape.Scalar, "c");
+        GraphTensor x = g.Placeholder(TensorShape.Of(2L), "x");
+        GraphTensor shape = g.AddOperation("Shape", [x])[0];
+        GraphTensor filled = g.AddOperation("Fill", [shape, c], name: "fill")[0];
+        GraphTensor y = fake_quant_with_min_max_args(filled);
+        Assert.That(gradients([y], [x]), Is.EqualTo(new GraphTensor?[] { null }));
+        Assert.Throws<KeyNotFoundException>(() => gradients([y], [c]));
+    }
+
+    [Test]
     public void AnUnconnectedXGetsNull()
     {
         var g = new GraphBuilder();
