@@ -668,24 +668,7 @@ public sealed class GraphExecutor
                 throw new InvalidArgumentException($"Const '{def.Name}': int32 constants of more than 2^20 elements are not supported.");
             }
 
-            var data = new long[n];
-            if (t.TensorContent.Length > 0)
-            {
-                if (t.TensorContent.Length != n * 4)
-                {
-                    throw new InvalidArgumentException($"Const '{def.Name}': tensor_content has {t.TensorContent.Length} bytes for {n} int32 values.");
-                }
-
-                for (int i = 0; i < n; i++)
-                {
-                    data[i] = BinaryPrimitives.ReadInt32LittleEndian(t.TensorContent.Span[(i * 4)..]);
-                }
-            }
-            else
-            {
-                FillRepeated(def, t.IntVal.Select(v => (long)v).ToArray(), data);
-            }
-
+            long[] data = GraphProtos.Int32Values(t, (int)n, out string? problem) ?? throw new InvalidArgumentException($"Const '{def.Name}': {problem}.");
             return new IntTensor(shape, data);
         }
 
@@ -724,20 +707,6 @@ public sealed class GraphExecutor
         }
 
         return result;
-    }
-
-    private static void FillRepeated(NodeDef def, long[] values, long[] dst)
-    {
-        if (values.Length > dst.Length)
-        {
-            throw new InvalidArgumentException($"Const '{def.Name}': {values.Length} values for {dst.Length} elements.");
-        }
-
-        values.CopyTo(dst, 0);
-        if (values.Length > 0)
-        {
-            Array.Fill(dst, values[^1], values.Length, dst.Length - values.Length);
-        }
     }
 
     private sealed class Node(NodeDef def)

@@ -68,28 +68,56 @@ public static class GraphProtos
         return t;
     }
 
-    /// <summary>The values of an int32 vector constant (<c>tensor_content</c> or <c>int_val</c>), or null when it is not one.</summary>
+    /// <summary>The values of an int32 vector constant, or null when it is not one (<see cref="Int32Values"/>).</summary>
     /// <param name="t">The tensor.</param>
     /// <returns>The values, or null.</returns>
-    internal static long[]? Int32VectorValues(TensorProto? t)
+    internal static long[]? Int32VectorValues(TensorProto? t) =>
+        t is { Dtype: DataType.DtInt32 } && FromProto(t.TensorShape) is { Rank: 1 } shape && shape[0] >= 0 && shape[0] <= int.MaxValue
+            ? Int32Values(t, (int)shape[0], out _)
+            : null;
+
+    /// <summary>
+    /// The <paramref name="n"/> values of an int32 tensor as TensorFlow reads them: little-endian
+    /// from <c>tensor_content</c>, else from <c>int_val</c> with its last value repeated to fill
+    /// (none: zeros).
+    /// </summary>
+    /// <param name="t">The tensor.</param>
+    /// <param name="n">Its element count.</param>
+    /// <param name="problem">Why the tensor cannot hold <paramref name="n"/> values (null when it can).</param>
+    /// <returns>The values, or null.</returns>
+    internal static long[]? Int32Values(TensorProto t, int n, out string? problem)
     {
-        if (t is not { Dtype: DataType.DtInt32 } || FromProto(t.TensorShape) is not { Rank: 1 } shape || shape[0] < 0)
+        problem = null;
+        var data = new long[n];
+        if (t.TensorContent.Length > 0)
         {
+            if (t.TensorContent.Length != (long)n * 4)
+            {
+                problem = $"tensor_content has {t.TensorContent.Length} bytes for {n} int32 values";
+                return null;
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                data[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(t.TensorContent.Span[(i * 4)..]);
+            }
+
+            return data;
+        }
+
+        int count = t.IntVal.Count;
+        if (count > n)
+        {
+            problem = $"{count} values for {n} elements";
             return null;
         }
 
-        long n = shape[0];
-        if (t.TensorContent.Length > 0)
+        for (int i = 0; i < n; i++)
         {
-            return t.TensorContent.Length == n * 4
-                ? Enumerable.Range(0, (int)n).Select(i => (long)System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(t.TensorContent.Span[(i * 4)..])).ToArray()
-                : null;
+            data[i] = count == 0 ? 0 : t.IntVal[Math.Min(i, count - 1)];
         }
 
-        // int_val: one value repeated to fill, as TensorFlow reads it; none means zeros.
-        return n == 0 ? [] : t.IntVal.Count == 0 ? new long[n] : t.IntVal.Count <= n
-            ? Enumerable.Range(0, (int)n).Select(i => (long)t.IntVal[Math.Min(i, t.IntVal.Count - 1)]).ToArray()
-            : null;
+        return data;
     }
 
     /// <summary>Reads a <see cref="TensorShapeProto"/> (a missing message means unknown rank).</summary>
