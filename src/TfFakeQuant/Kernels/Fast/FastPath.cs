@@ -352,10 +352,14 @@ internal static unsafe class FastPath
         }
     }
 
-    /// <summary>The subtrees of <c>[u0, u1)</c> at <paramref name="levels"/> below it (or leaves above that), left to right, into <paramref name="frontier"/>.</summary>
+    /// <summary>Whether the node <c>[u0, u1)</c> at <paramref name="level"/> is one a part evaluates: at <paramref name="levels"/> below the root, or a leaf above that.</summary>
+    private static bool IsPart(long u0, long u1, int level, int levels, long rows, long channels) =>
+        level == levels || SumTree.IsLeaf(u0, u1, rows, channels);
+
+    /// <summary>The parts' subtrees of <c>[u0, u1)</c> (<see cref="IsPart"/>), left to right, into <paramref name="frontier"/>.</summary>
     private static void Collect(long u0, long u1, int level, int levels, long rows, long channels, nuint* frontier, ref int count)
     {
-        if (level == levels || SumTree.IsLeaf(u0, u1, rows, channels))
+        if (IsPart(u0, u1, level, levels, rows, channels))
         {
             frontier[2 * count] = (nuint)u0;
             frontier[(2 * count) + 1] = (nuint)u1;
@@ -374,7 +378,7 @@ internal static unsafe class FastPath
     /// </summary>
     private static float* Combine(in KernelRun run, long u0, long u1, int level, int levels, long rows, ref int next)
     {
-        if (level == levels || SumTree.IsLeaf(u0, u1, rows, (long)run.Channels))
+        if (IsPart(u0, u1, level, levels, rows, (long)run.Channels))
         {
             return run.Partials + ((nuint)next++ * run.PartFloats);
         }

@@ -375,7 +375,7 @@ internal unsafe struct KernelRun
             case DriverKind.GradientTree:
             {
                 float* mine = Partials + ((nuint)part * PartFloats);
-                Evaluate(Frontier[2 * part], Frontier[(2 * part) + 1], mine, mine + Channels, mine + (2 * Channels));
+                Evaluate(Frontier[2 * part], Frontier[(2 * part) + 1], mine, mine + (2 * Channels));
                 return; // each leaf fenced its own streamed stores
             }
 
@@ -566,24 +566,23 @@ internal unsafe struct KernelRun
     /// <summary>
     /// The gradient of the <see cref="SumTree"/> subtree over units <c>[u0, u1)</c> of the
     /// transposed view <c>[Rows · Inner, Channels]</c>: every leaf's backprop, and the subtree's
-    /// sums into <paramref name="sumMin"/> / <paramref name="sumMax"/> — a leaf's from +0 by
-    /// <see cref="LeafKind"/> on this thread, an inner node's its left sums plus its right sums
-    /// (the right ones in <paramref name="scratch"/>, two channel rows per level below).
+    /// sums into <paramref name="sums"/> (min sums, then max sums, <see cref="Channels"/> each) —
+    /// a leaf's from +0 by <see cref="LeafKind"/> on this thread, an inner node's its left sums
+    /// plus its right sums (the right ones in <paramref name="scratch"/>, one such pair per level below).
     /// </summary>
-    private readonly void Evaluate(nuint u0, nuint u1, float* sumMin, float* sumMax, float* scratch)
+    private readonly void Evaluate(nuint u0, nuint u1, float* sums, float* scratch)
     {
         long rows = (long)(Rows * Inner);
         if (SumTree.IsLeaf((long)u0, (long)u1, rows, (long)Channels))
         {
-            RunLeaf((nuint)SumTree.RowOf((long)u0, rows), (nuint)SumTree.RowOf((long)u1, rows), sumMin, sumMax);
+            RunLeaf((nuint)SumTree.RowOf((long)u0, rows), (nuint)SumTree.RowOf((long)u1, rows), sums);
             return;
         }
 
         nuint m = (nuint)SumTree.Mid((long)u0, (long)u1);
-        Evaluate(u0, m, sumMin, sumMax, scratch + (2 * Channels));
-        Evaluate(m, u1, scratch, scratch + Channels, scratch + (2 * Channels));
-        AddFlushed(sumMin, scratch, Channels);
-        AddFlushed(sumMax, scratch + Channels, Channels);
+        Evaluate(u0, m, sums, scratch + (2 * Channels));
+        Evaluate(m, u1, scratch, scratch + (2 * Channels));
+        AddFlushed(sums, scratch, 2 * Channels);
     }
 
     /// <summary><see cref="Driver{S, TV}.AddFlushed"/> at the call's width: one node of the <see cref="SumTree"/>.</summary>
@@ -606,15 +605,14 @@ internal unsafe struct KernelRun
         }
     }
 
-    /// <summary>One <see cref="SumTree"/> leaf, rows <c>[r0, r1)</c> of the transposed view, run whole by <see cref="LeafKind"/> with its sums from +0.</summary>
-    private readonly void RunLeaf(nuint r0, nuint r1, float* sumMin, float* sumMax)
+    /// <summary>One <see cref="SumTree"/> leaf, rows <c>[r0, r1)</c> of the transposed view, run whole by <see cref="LeafKind"/> with its sums (min, then max) from +0.</summary>
+    private readonly void RunLeaf(nuint r0, nuint r1, float* sums)
     {
         KernelRun leaf = this;
         leaf.Kind = LeafKind;
-        leaf.SumMin = sumMin;
-        leaf.SumMax = sumMax;
-        new Span<float>(sumMin, (int)Channels).Clear();
-        new Span<float>(sumMax, (int)Channels).Clear();
+        leaf.SumMin = sums;
+        leaf.SumMax = sums + Channels;
+        new Span<float>(sums, (int)(2 * Channels)).Clear();
         if (LeafKind == DriverKind.GradientRuns)
         {
             leaf.RowStart = r0;
