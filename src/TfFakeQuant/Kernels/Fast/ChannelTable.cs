@@ -73,8 +73,7 @@ internal static class ChannelTable
             QuantRange q = QuantRange.Nudge(min[c], max[c], numBits, narrowRange);
             safe &= IsSafeForward(q);
             anyZeroRange |= q.IsZeroRange;
-            int first = c - shift;
-            for (int k = first < 0 ? first + channels : first; k < period; k += channels)
+            for (int k = FirstEntry(c, shift, channels); k < period; k += channels)
             {
                 Set(table, period, k, q, allOnes, dazBounds);
             }
@@ -141,8 +140,7 @@ internal static class ChannelTable
             S.Store(zr, ref l, ZeroRange * n);
             for (int i = 0; i < w; i++)
             {
-                int first = c + i - shift;
-                for (int k = first < 0 ? first + channels : first; k < period; k += channels)
+                for (int k = FirstEntry(c + i, shift, channels); k < period; k += channels)
                 {
                     for (int row = 0; row < Rows; row++)
                     {
@@ -156,6 +154,9 @@ internal static class ChannelTable
         anyZeroRange |= zeroRangeLanes != 0;
         return vectors;
     }
+
+    /// <summary>The first entry of a table rotated by <paramref name="shift"/> (&lt; channels) that holds channel <paramref name="c"/>; the next ones follow every <paramref name="channels"/> entries.</summary>
+    private static int FirstEntry(int c, int shift, int channels) => c >= shift ? c - shift : c - shift + channels;
 
     /// <summary>
     /// <see cref="QuantRange.Nudge"/> for W channels at once, with the table's values: the
