@@ -92,20 +92,6 @@ internal static class FakeQuantKernels
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(attrs);
-        var tensors = new FloatTensor[inputs.Count];
-        for (int i = 0; i < tensors.Length; i++)
-        {
-            NDArray input = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"Input {i} of {op.Name} is null.");
-            tensors[i] = FakeQuantOps.ToTensor(input);
-        }
-
-        FloatTensor[] outputs = FakeQuantOps.Execute(op, tensors, FakeQuantAttrs.FromDictionary(attrs));
-        var result = new NDArray[outputs.Length];
-        for (int i = 0; i < result.Length; i++)
-        {
-            result[i] = FakeQuantOps.ToNDArray(outputs[i]);
-        }
-
-        return result;
+        return FakeQuantOps.Execute(op, inputs, FakeQuantAttrs.FromDictionary(attrs));
     };
 }

@@ -34,7 +34,17 @@ public static class FakeQuantOps
     /// <exception cref="InvalidArgumentException">A kernel check failed (TensorFlow's text).</exception>
     /// <exception cref="ArgumentException">The number of inputs is not the op's.</exception>
     /// <exception cref="ArgumentNullException">An argument or one of the inputs is null.</exception>
-    public static FloatTensor[] Execute(FakeQuantOpDef op, IReadOnlyList<FloatTensor> inputs, FakeQuantAttrs? attrs = null, string? nodeName = null)
+    public static FloatTensor[] Execute(FakeQuantOpDef op, IReadOnlyList<FloatTensor> inputs, FakeQuantAttrs? attrs = null, string? nodeName = null) =>
+        Execute<FloatTensor, FloatTensorStore>(op, inputs, attrs, nodeName);
+
+    /// <summary>
+    /// The body of every <c>Execute</c>: TensorFlow's kernel checks on the input shapes, then the
+    /// kernel from the inputs' elements into new outputs (through <typeparamref name="TStore"/>:
+    /// no copy of a <see cref="FloatTensor"/> or of a contiguous float32 NumSharp array).
+    /// </summary>
+    internal static T[] Execute<T, TStore>(FakeQuantOpDef op, IReadOnlyList<T> inputs, FakeQuantAttrs? attrs, string? nodeName)
+        where T : class
+        where TStore : struct, ITensorStore<T>
     {
         ArgumentNullException.ThrowIfNull(op);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -47,61 +57,74 @@ public static class FakeQuantOps
         var shapes = new TensorShape[inputs.Count];
         for (int i = 0; i < shapes.Length; i++)
         {
-            shapes[i] = (inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"Input {i} ({op.InputNames[i]}) is null.")).Shape;
+            shapes[i] = TStore.ShapeOf(inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"Input {i} ({op.InputNames[i]}) is null."));
         }
 
         int numBits = KernelChecks.Check(op, attrs, shapes, nodeName);
         bool narrow = attrs.NarrowRange;
+        T[] outputs;
         switch (op.Kind)
         {
             case FakeQuantOpKind.Args:
             {
-                FloatTensor x = inputs[0];
-                var y = FloatTensor.Zeros(x.Shape);
-                FakeQuant.Args(x.Span, attrs.Min, attrs.Max, numBits, narrow, y.Span);
-                return [y];
+                T y = TStore.Create(shapes[0]);
+                FakeQuant.Args(TStore.Read(inputs[0]), attrs.Min, attrs.Max, numBits, narrow, TStore.Write(y));
+                outputs = [y];
+                break;
             }
 
             case FakeQuantOpKind.ArgsGradient:
             {
-                var y = FloatTensor.Zeros(inputs[0].Shape);
-                FakeQuant.ArgsGradient(inputs[0].Span, inputs[1].Span, attrs.Min, attrs.Max, numBits, narrow, y.Span);
-                return [y];
+                T y = TStore.Create(shapes[0]);
+                FakeQuant.ArgsGradient(TStore.Read(inputs[0]), TStore.Read(inputs[1]), attrs.Min, attrs.Max, numBits, narrow, TStore.Write(y));
+                outputs = [y];
+                break;
             }
 
             case FakeQuantOpKind.Vars:
             {
-                var y = FloatTensor.Zeros(inputs[0].Shape);
-                FakeQuant.Vars(inputs[0].Span, inputs[1][0], inputs[2][0], numBits, narrow, y.Span);
-                return [y];
+                T y = TStore.Create(shapes[0]);
+                FakeQuant.Vars(TStore.Read(inputs[0]), TStore.Read(inputs[1])[0], TStore.Read(inputs[2])[0], numBits, narrow, TStore.Write(y));
+                outputs = [y];
+                break;
             }
 
             case FakeQuantOpKind.VarsGradient:
             {
-                var dx = FloatTensor.Zeros(inputs[0].Shape);
-                FakeQuant.VarsGradient(inputs[0].Span, inputs[1].Span, inputs[2][0], inputs[3][0], numBits, narrow, dx.Span, out float dMin, out float dMax);
-                return [dx, FloatTensor.Scalar(dMin), FloatTensor.Scalar(dMax)];
+                T dx = TStore.Create(shapes[0]);
+                FakeQuant.VarsGradient(TStore.Read(inputs[0]), TStore.Read(inputs[1]), TStore.Read(inputs[2])[0], TStore.Read(inputs[3])[0], numBits, narrow,
+                    TStore.Write(dx), out float dMin, out float dMax);
+                T min = TStore.Create(TensorShape.Scalar), max = TStore.Create(TensorShape.Scalar);
+                TStore.Write(min)[0] = dMin;
+                TStore.Write(max)[0] = dMax;
+                outputs = [dx, min, max];
+                break;
             }
 
             case FakeQuantOpKind.VarsPerChannel:
             {
-                var y = FloatTensor.Zeros(inputs[0].Shape);
-                FakeQuant.PerChannel(inputs[0].Span, inputs[1].Span, inputs[2].Span, numBits, narrow, y.Span);
-                return [y];
+                T y = TStore.Create(shapes[0]);
+                FakeQuant.PerChannel(TStore.Read(inputs[0]), TStore.Read(inputs[1]), TStore.Read(inputs[2]), numBits, narrow, TStore.Write(y));
+                outputs = [y];
+                break;
             }
 
             case FakeQuantOpKind.VarsPerChannelGradient:
             {
-                var dx = FloatTensor.Zeros(inputs[0].Shape);
-                var dMin = FloatTensor.Zeros(inputs[2].Shape);
-                var dMax = FloatTensor.Zeros(inputs[2].Shape);
-                FakeQuant.PerChannelGradient(inputs[0].Span, inputs[1].Span, inputs[2].Span, inputs[3].Span, numBits, narrow, dx.Span, dMin.Span, dMax.Span);
-                return [dx, dMin, dMax];
+                T dx = TStore.Create(shapes[0]), dMin = TStore.Create(shapes[2]), dMax = TStore.Create(shapes[2]);
+                FakeQuant.PerChannelGradient(TStore.Read(inputs[0]), TStore.Read(inputs[1]), TStore.Read(inputs[2]), TStore.Read(inputs[3]), numBits, narrow,
+                    TStore.Write(dx), TStore.Write(dMin), TStore.Write(dMax));
+                outputs = [dx, dMin, dMax];
+                break;
             }
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(op), op.Kind, "Unknown op kind.");
         }
+
+        // The spans may point into the inputs' unmanaged storage (NDArrayStore): keep them alive to here.
+        GC.KeepAlive(inputs);
+        return outputs;
     }
 
     /// <summary>FakeQuantWithMinMaxArgs on a tensor.</summary>
@@ -333,10 +356,18 @@ public static class FakeQuantOps
     /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
     public static NDArray[] Execute(string opName, IReadOnlyList<NDArray> inputs, FakeQuantAttrs? attrs = null)
     {
-        ArgumentNullException.ThrowIfNull(inputs);
-        FloatTensor[] outputs = Execute(opName, inputs.Select(ToTensor).ToArray(), attrs);
-        return outputs.Select(ToNDArray).ToArray();
+        ArgumentNullException.ThrowIfNull(opName);
+        return Execute(FakeQuantCatalog.Get(opName), inputs, attrs);
     }
+
+    /// <summary>Runs <paramref name="op"/> on NumSharp arrays (see <see cref="Execute(FakeQuantOpDef, IReadOnlyList{FloatTensor}, FakeQuantAttrs?, string?)"/>).</summary>
+    /// <param name="op">The op.</param>
+    /// <param name="inputs">Inputs in OpDef order: contiguous float32 arrays are read in place, others converted to float32 first.</param>
+    /// <param name="attrs">The attrs (null: defaults).</param>
+    /// <returns>Outputs in OpDef order, new float32 arrays.</returns>
+    /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
+    public static NDArray[] Execute(FakeQuantOpDef op, IReadOnlyList<NDArray> inputs, FakeQuantAttrs? attrs = null) =>
+        Execute<NDArray, NDArrayStore>(op, inputs, attrs, null);
 
     /// <summary>FakeQuantWithMinMaxVarsPerChannel on NumSharp arrays.</summary>
     /// <param name="inputs">Rank ≥ 1, last dimension d.</param>
@@ -347,7 +378,7 @@ public static class FakeQuantOps
     /// <returns>The fake-quantized array.</returns>
     /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
     public static NDArray PerChannel(NDArray inputs, NDArray min, NDArray max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
-        ToNDArray(PerChannel(ToTensor(inputs), ToTensor(min), ToTensor(max), numBits, narrowRange));
+        Execute(FakeQuantCatalog.VarsPerChannel, [inputs, min, max], new FakeQuantAttrs(numBits, narrowRange))[0];
 
     /// <summary>FakeQuantWithMinMaxVarsPerChannelGradient on NumSharp arrays.</summary>
     /// <param name="gradients">Upstream gradients.</param>
@@ -361,8 +392,8 @@ public static class FakeQuantOps
     public static (NDArray BackpropsWrtInput, NDArray BackpropWrtMin, NDArray BackpropWrtMax) PerChannelGradient(NDArray gradients, NDArray inputs,
         NDArray min, NDArray max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false)
     {
-        var (dx, dMin, dMax) = PerChannelGradient(ToTensor(gradients), ToTensor(inputs), ToTensor(min), ToTensor(max), numBits, narrowRange);
-        return (ToNDArray(dx), ToNDArray(dMin), ToNDArray(dMax));
+        NDArray[] r = Execute(FakeQuantCatalog.VarsPerChannelGradient, [gradients, inputs, min, max], new FakeQuantAttrs(numBits, narrowRange));
+        return (r[0], r[1], r[2]);
     }
 
     /// <summary>FakeQuantWithMinMaxVars on NumSharp arrays.</summary>
@@ -374,7 +405,7 @@ public static class FakeQuantOps
     /// <returns>The fake-quantized array.</returns>
     /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
     public static NDArray Vars(NDArray inputs, NDArray min, NDArray max, int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
-        ToNDArray(Vars(ToTensor(inputs), ToTensor(min), ToTensor(max), numBits, narrowRange));
+        Execute(FakeQuantCatalog.Vars, [inputs, min, max], new FakeQuantAttrs(numBits, narrowRange))[0];
 
     /// <summary>FakeQuantWithMinMaxArgs on a NumSharp array.</summary>
     /// <param name="inputs">Any shape.</param>
@@ -386,5 +417,5 @@ public static class FakeQuantOps
     /// <exception cref="InvalidArgumentException">TensorFlow's kernel checks.</exception>
     public static NDArray Args(NDArray inputs, float min = FakeQuantCatalog.DefaultMin, float max = FakeQuantCatalog.DefaultMax,
         int numBits = FakeQuantCatalog.DefaultNumBits, bool narrowRange = false) =>
-        ToNDArray(Args(ToTensor(inputs), min, max, numBits, narrowRange));
+        Execute(FakeQuantCatalog.Args, [inputs], new FakeQuantAttrs(numBits, narrowRange, min, max))[0];
 }
