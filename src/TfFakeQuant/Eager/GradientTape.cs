@@ -409,20 +409,14 @@ internal static class ArrayMath
 
     public static NDArray Filled(NDArray like, float value)
     {
-        float[] data = new float[like.size];
-        Array.Fill(data, value);
-        return new NDArray(data, new Shape(like.shape));
+        NDArray filled = NDArrayStore.Create(NDArrayStore.ShapeOf(like));
+        NDArrayStore.Write(filled).Fill(value);
+        return filled;
     }
 
     public static NDArray OnesLike(NDArray like) => Filled(like, 1f);
 
     public static NDArray ZerosLike(NDArray like) => Filled(like, 0f);
-
-    public static float[] Data(NDArray a)
-    {
-        NDArray f = a.dtype == typeof(float) ? a : a.astype(np.float32);
-        return f.size == 0 ? [] : f.ToArray<float>();
-    }
 
     /// <summary>Elementwise <c>a + b</c> in float32 as TensorFlow's CPU add runs it (FTZ/DAZ: operands and sum flushed).</summary>
     public static NDArray Add(NDArray a, NDArray b)
@@ -432,14 +426,17 @@ internal static class ArrayMath
             throw new InvalidOperationException($"Cannot add gradients of shapes {ShapeText(a)} and {ShapeText(b)}.");
         }
 
-        float[] x = Data(a);
-        float[] y = Data(b);
-        float[] sum = new float[x.Length];
+        NDArray result = NDArrayStore.Create(NDArrayStore.ShapeOf(a));
+        ReadOnlySpan<float> x = NDArrayStore.Read(a), y = NDArrayStore.Read(b);
+        Span<float> sum = NDArrayStore.Write(result);
         for (int i = 0; i < sum.Length; i++)
         {
             sum[i] = Subnormals.Flush(Subnormals.Flush(x[i]) + Subnormals.Flush(y[i]));
         }
 
-        return new NDArray(sum, new Shape(a.shape));
+        // The spans may point into a's and b's unmanaged storage.
+        GC.KeepAlive(a);
+        GC.KeepAlive(b);
+        return result;
     }
 }
