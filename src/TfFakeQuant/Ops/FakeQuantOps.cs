@@ -315,37 +315,20 @@ public static class FakeQuantOps
     public static FloatTensor ToTensor(NDArray array)
     {
         ArgumentNullException.ThrowIfNull(array);
-        NDArray f = array.dtype == typeof(float) ? array : array.astype(np.float32);
-        float[] data = f.size == 0 ? [] : f.ToArray<float>();
-        var dims = new long[f.ndim];
-        for (int i = 0; i < dims.Length; i++)
-        {
-            dims[i] = f.shape[i];
-        }
-
-        return new FloatTensor(TensorShape.Of(dims), data);
+        var tensor = new FloatTensor(NDArrayStore.ShapeOf(array), NDArrayStore.Read(array).ToArray());
+        GC.KeepAlive(array); // the span may point into its unmanaged storage
+        return tensor;
     }
 
     /// <summary>Converts a tensor to a NumSharp float32 array of the same shape (copying).</summary>
     /// <param name="tensor">The tensor.</param>
     /// <returns>The array.</returns>
-    /// <exception cref="ArgumentException">A dimension exceeds <see cref="int.MaxValue"/> (NumSharp shapes are 32-bit; possible only for an empty tensor).</exception>
     public static NDArray ToNDArray(FloatTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        var dims = new int[tensor.Shape.Rank];
-        for (int i = 0; i < dims.Length; i++)
-        {
-            long d = tensor.Shape[i];
-            if (d > int.MaxValue)
-            {
-                throw new ArgumentException($"Shape {tensor.Shape} has a dimension NumSharp cannot hold (more than {int.MaxValue}).", nameof(tensor));
-            }
-
-            dims[i] = (int)d;
-        }
-
-        return new NDArray((float[])tensor.GetArray().Clone(), new Shape(dims));
+        NDArray array = NDArrayStore.Create(tensor.Shape);
+        tensor.Span.CopyTo(NDArrayStore.Write(array));
+        return array;
     }
 
     /// <summary>Runs an op on NumSharp arrays (see <see cref="Execute(string, IReadOnlyList{FloatTensor}, FakeQuantAttrs?, string?)"/>).</summary>
