@@ -57,6 +57,8 @@ internal readonly struct NDArrayStore : ITensorStore<NDArray>
 
     public static unsafe ReadOnlySpan<float> Read(NDArray tensor)
     {
+        // NumSharp still hands out a disposed array's released memory; reading it would be a use after free.
+        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
         if (tensor.size == 0)
         {
             return [];

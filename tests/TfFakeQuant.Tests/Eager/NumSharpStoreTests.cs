@@ -105,6 +105,19 @@ public class NumSharpStoreTests
         Assert.That(Data(outputs[2]), Is.EqualTo(new[] { 0f, 3f }), "max: x[1,1] = 9 is above");
     }
 
+    [Test]
+    public void ADisposedInputIsRefusedNotRead()
+    {
+        NDArray x = new(new float[] { 0.5f, -1f, 2f, 3f }, new Shape(4));
+        NDArray view = new NDArray(new float[] { 1f, 2f, 3f, 4f, 5f }, new Shape(5))["1:"];
+        x.Dispose();
+        view.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => FakeQuantOps.Args(x));
+        Assert.Throws<ObjectDisposedException>(() => FakeQuantOps.ToTensor(x));
+        Assert.Throws<ObjectDisposedException>(() => FakeQuantOps.Args(view));
+        Assert.Throws<ObjectDisposedException>(() => TfFakeQuant.Eager.EagerOps.fake_quant_with_min_max_args(x));
+    }
+
     private static long ElementCount(TensorShape s)
     {
         long n = 1;
