@@ -26,7 +26,8 @@ public class NumSharpStoreTests
         DoubleValues,
     }
 
-    private static readonly long[][] Shapes = [[0, 3], [1], [7], [5, 7], [33, 16], [3, 4, 9], [96, 64]];
+    // The last is above one sum-tree leaf (2^18 elements): the threaded kernels on NumSharp memory.
+    private static readonly long[][] Shapes = [[0, 3], [1], [7], [5, 7], [33, 16], [3, 4, 9], [96, 64], [4200, 64]];
 
     public static IEnumerable<TestCaseData> Cases()
     {
