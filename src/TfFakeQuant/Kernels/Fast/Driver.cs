@@ -405,7 +405,7 @@ internal static class Driver<S, TV>
     /// after the other (each part streams every row with gaps); splitting by role (one thread all
     /// the sums in row order, the other all the backprop, following it through the caches)
     /// measured 0.8-1.05× of one thread: a sums-only pass alone streams g and x no faster than
-    /// the whole step. See README, Performance.
+    /// the whole step. See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
     /// </remarks>
     [MethodImpl(EntryPoint)]
     public static void GradientStream<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,

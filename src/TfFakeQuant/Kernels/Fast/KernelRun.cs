@@ -164,7 +164,7 @@ internal unsafe struct KernelRun
             // a GradientTree, parts taking subtrees). Splitting its channels (exact; ColumnSplit)
             // was measured 2.5-5x SLOWER than one thread on the 2-vCPU box for d = 64, 512, 1000,
             // even with part boundaries on 64-byte lines and with the two parts run one after the
-            // other on one thread: each part streams every row with gaps. See README, Performance.
+            // other on one thread: each part streams every row with gaps. See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
             DriverKind.GradientColumns or DriverKind.GradientStream => 1,
             DriverKind.GradientRuns => Channels,
             _ => 1,
