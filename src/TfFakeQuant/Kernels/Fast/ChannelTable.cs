@@ -104,7 +104,6 @@ internal static class ChannelTable
             return 0;
         }
 
-
         // Unrotated, one entry per channel (the stream and column gradients' and the row
         // forward's tables): each row is stored a vector at a time. Otherwise the lanes go
         // through a small buffer to every entry of their channel.
