@@ -750,8 +750,11 @@ internal static class Driver<S, TV>
 
     /// <summary>
     /// Per-channel gradient, channel last, <c>d ≥ W</c>: lane = channel. For channels
-    /// <c>[c0, c1)</c> (<paramref name="c0"/> a multiple of W) the rows are walked in tiles of
-    /// <c>R = max(1, Tile/d)</c> rows; inside a tile, for each group of W channels the two running
+    /// <c>[c0, c1)</c> (<paramref name="c0"/> a multiple of W) the rows are walked row-major in
+    /// memory order, each channel group's running sums in the caller's scratch — for rows of more
+    /// than 3W channels, and for every row in calls beyond the L3 (<typeparamref name="TPrefetch"/>). Narrower
+    /// rows of cached calls are walked in tiles of <c>R = max(1, Tile/d)</c> rows; inside a tile,
+    /// for each group of W channels the two running
     /// sums stay in registers while the tile's rows are visited <em>in order</em>, and go back to
     /// <paramref name="sumMin"/>/<paramref name="sumMax"/> between tiles. So every channel's sum is
     /// the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, … — bitwise equal at any
@@ -760,8 +763,10 @@ internal static class Driver<S, TV>
     /// W channels (<see cref="ColumnTailStart"/>; its other lanes recompute the backprop already
     /// written, bitwise the same from the intact inputs, and their sums are dropped); in place, the
     /// one-lane instantiation of the same code (the inputs under those lanes are overwritten).
-    /// With <typeparamref name="TPrefetch"/> (calls beyond the L3) g and x are prefetched ahead
-    /// in memory order: 2 KiB ahead in the row-major walk, the next tile in the tiled one.
+    /// With <typeparamref name="TPrefetch"/> g and x are prefetched 2 KiB ahead in memory order.
+    /// Ninth session, beyond the L3 (one thread, 16M elements, four alternating rounds, median
+    /// ratio to the yardstick, tiles → row-major): d = 17 0.51 → 0.57, 20 0.54 → 0.64, 12 0.57 → 0.60,
+    /// 9, 15 and 30 alike; in cache the tiles stay ahead (1024×17: 7 µs against 9–14 µs).
     /// </summary>
     [MethodImpl(EntryPoint)]
     public static void GradientColumns<TZr, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
@@ -773,9 +778,9 @@ internal static class Driver<S, TV>
         ref float tMin = ref Unsafe.Add(ref table, ChannelTable.NudgedMin * d);
         ref float tMax = ref Unsafe.Add(ref table, ChannelTable.NudgedMax * d);
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
-        if (c1 - c0 > 3 * w)
+        if (TPrefetch.Value || c1 - c0 > 3 * w)
         {
-            // Wide rows: walk row-major (streaming memory order) over blocks of at most
+            // Wide rows, or a call beyond the L3: walk row-major (streaming memory order) over blocks of at most
             // `block` channels (the caller's scratch holds 2 · block floats: the whole row up to
             // StreamMaxChannels, so the data is walked once; wider rows in ColumnBlock blocks,
             // each walking every row's part); the block's running sums live in the caller's private
@@ -860,9 +865,7 @@ internal static class Driver<S, TV>
             for (; c + w <= c1; c += w)
             {
                 TV sMin = S.Load(ref sumMin, c), sMax = S.Load(ref sumMax, c);
-                // The first group's walk touches every line of the tile: it fetches the next tile's.
-                ColumnGroupRows<TZr, TPrefetch>(ref g, ref x, ref bp, r0, r1, d, c, ref tMin, ref tMax, ref tZr, ref sMin, ref sMax,
-                    c == c0 ? tileRows * d : 0);
+                ColumnGroupRows<TZr>(ref g, ref x, ref bp, r0, r1, d, c, ref tMin, ref tMax, ref tZr, ref sMin, ref sMax);
                 S.Store(sMin, ref sumMin, c);
                 S.Store(sMax, ref sumMax, c);
             }
@@ -871,7 +874,7 @@ internal static class Driver<S, TV>
             {
                 nuint ct = c1 - w;
                 TV sMin = ColumnTailStart(ref sumMin, ct, wholeEnd), sMax = ColumnTailStart(ref sumMax, ct, wholeEnd);
-                ColumnGroupRows<TZr, TPrefetch>(ref g, ref x, ref bp, r0, r1, d, ct, ref tMin, ref tMax, ref tZr, ref sMin, ref sMax, 0);
+                ColumnGroupRows<TZr>(ref g, ref x, ref bp, r0, r1, d, ct, ref tMin, ref tMax, ref tZr, ref sMin, ref sMax);
                 ColumnTailEnd(sMin, ref sumMin, ct, wholeEnd, c1);
                 ColumnTailEnd(sMax, ref sumMax, ct, wholeEnd, c1);
                 continue;
@@ -886,26 +889,17 @@ internal static class Driver<S, TV>
 
     /// <summary>
     /// Rows <c>[r0, r1)</c> of the W channels from <paramref name="c"/> in the tiled walk of
-    /// <see cref="GradientColumns"/>, in row order, carrying the group's sums; with
-    /// <typeparamref name="TPrefetch"/> and <paramref name="ahead"/> &gt; 0 each row also
-    /// prefetches g and x that many elements on (the next tile).
+    /// <see cref="GradientColumns"/> (a cached call: no prefetch), in row order, carrying the group's sums.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnGroupRows<TZr, TPrefetch>(ref float g, ref float x, ref float bp, nuint r0, nuint r1, nuint d, nuint c,
-        ref float tMin, ref float tMax, ref float tZr, ref TV sMin, ref TV sMax, nuint ahead)
+    private static void ColumnGroupRows<TZr>(ref float g, ref float x, ref float bp, nuint r0, nuint r1, nuint d, nuint c,
+        ref float tMin, ref float tMax, ref float tZr, ref TV sMin, ref TV sMax)
         where TZr : struct, IFlag
-        where TPrefetch : struct, IFlag
     {
         TV nmin = S.Load(ref tMin, c), nmax = S.Load(ref tMax, c), zr = TZr.Value ? S.Load(ref tZr, c) : default;
         nuint off = (r0 * d) + c;
         for (nuint r = r0; r < r1; r++, off += d)
         {
-            if (ahead != 0)
-            {
-                Prefetch<TPrefetch>(ref g, off + ahead);
-                Prefetch<TPrefetch>(ref x, off + ahead);
-            }
-
             S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
         }
     }
