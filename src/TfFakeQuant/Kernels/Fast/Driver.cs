@@ -751,11 +751,11 @@ internal static class Driver<S, TV>
     /// <summary>
     /// Per-channel gradient, channel last, <c>d ≥ W</c>: lane = channel. For channels
     /// <c>[c0, c1)</c> (<paramref name="c0"/> a multiple of W) the rows are walked row-major in
-    /// memory order, each channel group's running sums in the caller's scratch — for rows of more
-    /// than 3W channels, and for every row in calls beyond the L3 (<typeparamref name="TPrefetch"/>). Narrower
-    /// rows of cached calls are walked in tiles of <c>R = max(1, Tile/d)</c> rows; inside a tile,
-    /// for each group of W channels the two running
-    /// sums stay in registers while the tile's rows are visited <em>in order</em>, and go back to
+    /// memory order, each channel group's running sums in the caller's scratch: rows of more than
+    /// 3W channels, and every row in calls beyond the L3 (<typeparamref name="TPrefetch"/>).
+    /// Narrower rows of cached calls are walked in tiles of <c>R = max(1, Tile/d)</c> rows; inside
+    /// a tile, for each group of W channels the two running sums stay in registers while the
+    /// tile's rows are visited <em>in order</em>, and go back to
     /// <paramref name="sumMin"/>/<paramref name="sumMax"/> between tiles. So every channel's sum is
     /// the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, … — bitwise equal at any
     /// W and for any split of channels between threads. Channels past the last whole vector
@@ -765,8 +765,9 @@ internal static class Driver<S, TV>
     /// one-lane instantiation of the same code (the inputs under those lanes are overwritten).
     /// With <typeparamref name="TPrefetch"/> g and x are prefetched 2 KiB ahead in memory order.
     /// Ninth session, beyond the L3 (one thread, 16M elements, four alternating rounds, median
-    /// ratio to the yardstick, tiles → row-major): d = 17 0.51 → 0.57, 20 0.54 → 0.64, 12 0.57 → 0.60,
-    /// 9, 15 and 30 alike; in cache the tiles stay ahead (1024×17: 7 µs against 9–14 µs).
+    /// ratio to the yardstick, tiles → row-major): d = 17 0.51 → 0.57, 20 0.54 → 0.64,
+    /// 12 0.57 → 0.60, 9, 15 and 30 alike; in cache the tiles stay ahead (1024×17: 7 µs against
+    /// 9–14 µs). See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
     /// </summary>
     [MethodImpl(EntryPoint)]
     public static void GradientColumns<TZr, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
@@ -780,13 +781,13 @@ internal static class Driver<S, TV>
         ref float tZr = ref Unsafe.Add(ref table, ChannelTable.ZeroRange * d);
         if (TPrefetch.Value || c1 - c0 > 3 * w)
         {
-            // Wide rows, or a call beyond the L3: walk row-major (streaming memory order) over blocks of at most
-            // `block` channels (the caller's scratch holds 2 · block floats: the whole row up to
-            // StreamMaxChannels, so the data is walked once; wider rows in ColumnBlock blocks,
-            // each walking every row's part); the block's running sums live in the caller's private
-            // scratch (never shared with another thread's cache lines) and each channel group
-            // is an independent chain, so the load-add-flush-store latency of one group overlaps
-            // the others'. Per channel the order is still rows 0, 1, 2, …
+            // Wide rows, or a call beyond the L3: walk row-major (streaming memory order) over
+            // blocks of at most `block` channels (the caller's scratch holds 2 · block floats:
+            // the whole row up to StreamMaxChannels, so the data is walked once; wider rows in
+            // ColumnBlock blocks, each walking every row's part); the block's running sums live in
+            // the caller's private scratch (never shared with another thread's cache lines) and
+            // each channel group is an independent chain, so the load-add-flush-store latency of
+            // one group overlaps the others'. Per channel the order is still rows 0, 1, 2, …
             for (nuint cb0 = c0; cb0 < c1; cb0 += block)
             {
                 nuint cb1 = Math.Min(c1, cb0 + block);
