@@ -764,10 +764,10 @@ internal static class Driver<S, TV>
     /// written, bitwise the same from the intact inputs, and their sums are dropped); in place, the
     /// one-lane instantiation of the same code (the inputs under those lanes are overwritten).
     /// With <typeparamref name="TPrefetch"/> g and x are prefetched 2 KiB ahead in memory order.
-    /// Ninth session, beyond the L3 (one thread, 16M elements, four alternating rounds, median
-    /// ratio to the yardstick, tiles → row-major): d = 17 0.51 → 0.57, 20 0.54 → 0.64,
-    /// 12 0.57 → 0.60, 9, 15 and 30 alike; in cache the tiles stay ahead (1024×17: 7 µs against
-    /// 9–14 µs). See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
+    /// Ninth session, beyond the L3 (alternating builds, quick mode, one thread, 16M elements,
+    /// ratio to the yardstick, tiles → row-major): d = 17 0.48–0.54 → 0.53–0.65, d = 20
+    /// 0.46–0.55 → 0.59–0.67, d = 12 0.43–0.56 → 0.54–0.63, d = 9 and 30 alike; in cache the
+    /// tiles stay ahead (1024×17: 7 µs against 9–14 µs). See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
     /// </summary>
     [MethodImpl(EntryPoint)]
     public static void GradientColumns<TZr, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
