@@ -8,8 +8,8 @@ using static TfFakeQuant.Graph.FakeQuantGraphOps;
 // executor, and writes it as qat_graph.pb (binary GraphDef) and qat_graph.pbtxt (text form)
 // for TensorFlow (tf.compat.v1.import_graph_def) and TensorFlow.NET (graph.Import).
 //
-//   dotnet run --project examples/GraphExport [-- --out DIR]      (default: the current directory)
-string outDir = Directory.GetCurrentDirectory();
+//   dotnet run --project examples/GraphExport [-- --out DIR]      (default: out/ under the current directory)
+string outDir = Path.Combine(Directory.GetCurrentDirectory(), "out");
 for (int i = 0; i < args.Length; i++)
 {
     if (args[i] is "--out" or "-o" && i + 1 < args.Length)
@@ -18,7 +18,7 @@ for (int i = 0; i < args.Length; i++)
     }
     else if (args[i] is "--help" or "-h")
     {
-        Console.WriteLine("usage: GraphExport [--out DIR]   writes DIR/qat_graph.pb and DIR/qat_graph.pbtxt");
+        Console.WriteLine("usage: GraphExport [--out DIR]   writes DIR/qat_graph.pb and DIR/qat_graph.pbtxt (default DIR: ./out)");
         return 0;
     }
     else
