@@ -217,11 +217,12 @@ public sealed partial class GraphBuilder
                     // mode array_ops.shape is an int32 Const of the static shape when that is fully
                     // defined, else a Shape op; both named Shape — then in the grad_ys_i scope a
                     // Const 1 and the Fill named after the scope.
-                    GraphTensor shape = y.Shape.IsFullyDefined && y.Shape.Dims.ToArray().All(d => d <= int.MaxValue)
+                    long[] dims = y.Shape.Dims.ToArray();
+                    GraphTensor shape = y.Shape.IsFullyDefined && dims.All(d => d <= int.MaxValue)
                         ? AddOperation("Const", [], new Dictionary<string, object>
                         {
                             ["dtype"] = DataType.DtInt32,
-                            ["value"] = new AttrValue { Tensor = GraphProtos.Int32Vector(y.Shape.Dims.ToArray()) },
+                            ["value"] = new AttrValue { Tensor = GraphProtos.Int32Vector(dims) },
                         }, "Shape")[0]
                         : AddOperation("Shape", [y], new Dictionary<string, object> { ["out_type"] = DataType.DtInt32 })[0];
                     using NameScope ones = OpenNameScope($"grad_ys_{i}");
