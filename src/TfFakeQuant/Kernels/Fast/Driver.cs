@@ -619,7 +619,8 @@ internal static class Driver<S, TV>
     private const nuint PrefetchDistance = 512;
 
     /// <summary>
-    /// Largest d for which <see cref="GradientStream"/> walks two rows at a time. Seventh session,
+    /// Largest d for which <see cref="GradientStream"/> and the row-major walk of
+    /// <see cref="GradientColumns"/> go two rows at a time. Seventh session, for the stream,
     /// one thread, alternating builds (row pairs up to 256 against slot pairs above this bound),
     /// ratio to the yardstick: 16M elements d = 128 0.70 → 0.82, d = 256 0.56 → 0.78; cached 262K
     /// elements d = 128 0.37 → 0.44, d = 256 0.39 → 0.52. Row pairs stay ahead at d = 16, 32, 64
@@ -646,7 +647,8 @@ internal static class Driver<S, TV>
     /// The same slots <paramref name="j"/> .. j + W - 1 of two consecutive cycles of
     /// <see cref="GradientStream"/> (elements <paramref name="k"/> and k + <paramref name="d"/>):
     /// one chain per lane, so the first row's terms are added before the second's; one
-    /// small-gradient test for both.
+    /// small-gradient test for both. Also the row pairs of <see cref="ColumnRowPairs"/>, whose
+    /// tables are indexed by channel (slot j = channel j).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GradientSlotRows<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint d, nuint j,
@@ -767,7 +769,11 @@ internal static class Driver<S, TV>
     /// Ninth session, beyond the L3 (alternating builds, quick mode, one thread, 16M elements,
     /// ratio to the yardstick, tiles → row-major): d = 17 0.48–0.54 → 0.53–0.65, d = 20
     /// 0.46–0.55 → 0.59–0.67, d = 12 0.43–0.56 → 0.54–0.63, d = 9 and 30 alike; in cache the
-    /// tiles stay ahead (1024×17: 7 µs against 9–14 µs). See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
+    /// tiles stay ahead (1024×17: 7 µs against 9–14 µs). Tenth session: the row-major walk of
+    /// rows of at most <see cref="TwoRowLimit"/> channels goes two rows at a time
+    /// (<see cref="ColumnRowPairs"/>); twelve alternating rounds, one thread, medians of the
+    /// ratio: d = 12 0.59 → 0.63, d = 17 0.60 → 0.62, d = 20 0.60 → 0.66, d = 30 0.65 → 0.69,
+    /// d = 67 0.64 → 0.67 (16M elements; cached 8192×30 0.50 → 0.54). See tests/TfFakeQuant.Benchmarks/PERFORMANCE.md.
     /// </summary>
     [MethodImpl(EntryPoint)]
     public static void GradientColumns<TZr, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
@@ -811,7 +817,18 @@ internal static class Driver<S, TV>
                     tMaxAcc = ColumnTailStart(ref accMax, ct, whole);
                 }
 
-                for (nuint r = 0; r < rows; r++)
+                // Short rows: two rows at a time (as the stream's row pairs), the last odd row below.
+                nuint r = 0;
+                if (cb1 - cb0 <= TwoRowLimit)
+                {
+                    TV pairMin = tMinAcc, pairMax = tMaxAcc; // copies: the tail sums themselves stay out of memory
+                    r = ColumnRowPairs<TZr, TPrefetch>(ref g, ref x, ref bp, rows, d, cb0, cb1, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax,
+                        ct, tail, ref pairMin, ref pairMax);
+                    tMinAcc = pairMin;
+                    tMaxAcc = pairMax;
+                }
+
+                for (; r < rows; r++)
                 {
                     nuint rowOff = r * d;
                     nuint c = cb0;
@@ -886,6 +903,52 @@ internal static class Driver<S, TV>
                 Driver<SimdScalar, float>.GradientColumnScalar<TZr>(ref g, ref x, ref bp, ref sumMin, ref sumMax, r0, r1, d, c, ref tMin, ref tMax, ref tZr);
             }
         }
+    }
+
+    /// <summary>
+    /// The row-major walk of <see cref="GradientColumns"/> over channels <c>[cb0, cb1)</c> (at most
+    /// <see cref="TwoRowLimit"/>) two rows at a time while two remain (<see cref="GradientSlotRows"/>
+    /// per whole group; the tail vector at <paramref name="ct"/> with its sums in
+    /// <paramref name="tailMin"/>/<paramref name="tailMax"/> when <paramref name="tail"/>, else the
+    /// one-lane remainder, row r before row r + 1); returns the first row left. Out of line: inside
+    /// <see cref="GradientColumns"/> the JIT ran out of inlining budget and left lane operations as calls.
+    /// </summary>
+    [MethodImpl(EntryPoint)]
+    private static nuint ColumnRowPairs<TZr, TPrefetch>(ref float g, ref float x, ref float bp, nuint rows, nuint d, nuint cb0, nuint cb1,
+        ref float tMin, ref float tMax, ref float tZr, ref float accMin, ref float accMax, nuint ct, bool tail, ref TV tailMin, ref TV tailMax)
+        where TZr : struct, IFlag
+        where TPrefetch : struct, IFlag
+    {
+        nuint w = (nuint)S.Count;
+        TV sMin = tailMin, sMax = tailMax;
+        nuint r = 0;
+        for (; r + 2 <= rows; r += 2)
+        {
+            nuint rowOff = r * d;
+            nuint c = cb0;
+            for (; c + w <= cb1; c += w)
+            {
+                // The stream's row pair: element rowOff + c meets "slot" c, the channel itself.
+                GradientSlotRows<TZr, No, TPrefetch>(ref g, ref x, ref bp, rowOff + c, d, c, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax);
+            }
+
+            if (tail)
+            {
+                nuint off = rowOff + ct;
+                TV nmin = S.Load(ref tMin, ct), nmax = S.Load(ref tMax, ct), zr = TZr.Value ? S.Load(ref tZr, ct) : default;
+                S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
+                S.Store(GradientStep<TZr>(S.Load(ref g, off + d), S.Load(ref x, off + d), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off + d);
+            }
+            else if (c < cb1)
+            {
+                Driver<SimdScalar, float>.GradientColumnScalarRange<TZr>(ref g, ref x, ref bp, ref accMin, ref accMax, r, d, c, cb1, ref tMin, ref tMax, ref tZr);
+                Driver<SimdScalar, float>.GradientColumnScalarRange<TZr>(ref g, ref x, ref bp, ref accMin, ref accMax, r + 1, d, c, cb1, ref tMin, ref tMax, ref tZr);
+            }
+        }
+
+        tailMin = sMin;
+        tailMax = sMax;
+        return r;
     }
 
     /// <summary>
