@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -399,15 +398,6 @@ internal static class Driver<S, TV>
     /// each). Since W divides d, a channel always meets the same slot and lane, and its terms
     /// arrive in row order — the reference's chain <c>s = flush(s + term)</c> over rows 0, 1, 2, …,
     /// bitwise. The sums go back unrotated at the end.
-    /// Not in place and with no zero-range channel (eleventh session), each block of whole cycles
-    /// (<see cref="TrackedBlock"/> elements) runs its fast steps with no small-gradient test, the
-    /// gradients folded into a record (<see cref="ISimd{TV}.TrackSmall"/>); a block whose record
-    /// shows a small nonzero gets its starting sums back (copied aside at its start: 2·d floats
-    /// of <paramref name="scratch"/> after the five tables) and runs again with the tested steps,
-    /// from its intact gradients and inputs. Quick mode, one thread, ten alternating rounds over
-    /// two sets, medians of the ratio to the yardstick, tested → tracked: 1024×1000 0.88 → 0.94,
-    /// [3,3,256,512] 0.79 → 0.82, 16384×1000 0.70 → 0.74, 262144×64 0.81 → 0.83, 2097152×8
-    /// 0.86 → 0.87 (the pair loop went from about 67 to 58 instructions per two vectors).
     /// </summary>
     /// <remarks>
     /// One thread per call (a <see cref="SumTree"/> leaf; threads take whole subtrees). Splitting
@@ -419,7 +409,7 @@ internal static class Driver<S, TV>
     /// </remarks>
     [MethodImpl(EntryPoint)]
     public static void GradientStream<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, ref float sumMin, ref float sumMax,
-        nuint n, nuint d, nuint lead, ref float table, ref float scratch, bool inPlace)
+        nuint n, nuint d, nuint lead, ref float table, ref float scratch)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
         where TPrefetch : struct, IFlag
@@ -433,9 +423,6 @@ internal static class Driver<S, TV>
         ref float rZr = ref Unsafe.Add(ref scratch, 2 * d);
         ref float aMin = ref Unsafe.Add(ref scratch, 3 * d);
         ref float aMax = ref Unsafe.Add(ref scratch, 4 * d);
-        ref float saveMin = ref Unsafe.Add(ref scratch, 5 * d);
-        ref float saveMax = ref Unsafe.Add(ref scratch, 6 * d);
-        bool track = !TZr.Value && !inPlace;
         if (lead == 0)
         {
             // Not rotated (a call that does not stream): plain copies.
@@ -461,9 +448,8 @@ internal static class Driver<S, TV>
         nuint k = Math.Min(lead, n);
         Driver<SimdScalar, float>.GradientSlotsScalar<TZr>(ref g, ref x, ref bp, 0, k, d - lead, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
 
-        // Blocks of whole cycles (about TrackedBlock elements: 64 KiB of each operand), each run
-        // without small-gradient tests when tracked, and again with them if its record says so.
-        nuint blockCycles = Math.Max(1, TrackedBlock / d);
+        // Blocks of whole cycles (about 16K elements: 64 KiB of each operand) between handoffs.
+        nuint blockCycles = Math.Max(1, (nuint)16384 / d);
         nuint p = 0;
         if (d == w)
         {
@@ -472,29 +458,7 @@ internal static class Driver<S, TV>
             TV sMin = S.Load(ref aMin, 0), sMax = S.Load(ref aMax, 0);
             while (k + w <= n)
             {
-                nuint start = k, end = k + (Math.Min(blockCycles, (n - k) / w) * w);
-                if (track)
-                {
-                    TV startMin = sMin, startMax = sMax, low = default;
-                    for (; k + (2 * w) <= end; k += 2 * w)
-                    {
-                        Prefetch<TPrefetch>(ref g, k + PrefetchDistance);
-                        Prefetch<TPrefetch>(ref x, k + PrefetchDistance);
-                        TV g0 = S.Load(ref g, k), g1 = S.Load(ref g, k + w);
-                        S.TrackSmall(g0, ref low);
-                        S.TrackSmall(g1, ref low);
-                        Put<TStream>(GradientStepFast(g0, S.Load(ref x, k), nmin, nmax, ref sMin, ref sMax), ref bp, k);
-                        Put<TStream>(GradientStepFast(g1, S.Load(ref x, k + w), nmin, nmax, ref sMin, ref sMax), ref bp, k + w);
-                    }
-
-                    if (S.AnyTrackedSmallNonZero(low))
-                    {
-                        sMin = startMin;
-                        sMax = startMax;
-                        k = start;
-                    }
-                }
-
+                nuint end = k + (Math.Min(blockCycles, (n - k) / w) * w);
                 for (; k + (2 * w) <= end; k += 2 * w)
                 {
                     // Two rows per iteration (in order: the chain is one slot): one test for both.
@@ -533,39 +497,17 @@ internal static class Driver<S, TV>
             // elements (slots 0 .. d-1), then the whole vectors of the last partial cycle.
             while (k + d <= n)
             {
-                nuint start = k, end = k + (Math.Min(blockCycles, (n - k) / d) * d);
-                if (track)
-                {
-                    CopyFloats(ref saveMin, ref aMin, d);
-                    CopyFloats(ref saveMax, ref aMax, d);
-                    bool smallPairs = false;
-                    if (d <= TwoRowLimit)
-                    {
-                        k = StreamRowPairs<TZr, TStream, TPrefetch, Yes>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax, out smallPairs);
-                    }
-
-                    bool smallRows = StreamRows<TZr, TStream, TPrefetch, Yes>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
-                    if (!(smallPairs | smallRows))
-                    {
-                        k = end;
-                        continue;
-                    }
-
-                    CopyFloats(ref aMin, ref saveMin, d);
-                    CopyFloats(ref aMax, ref saveMax, d);
-                    k = start;
-                }
-
+                nuint end = k + (Math.Min(blockCycles, (n - k) / d) * d);
                 // Short rows: two cycles (rows) at a time, each slot's sums and bounds loaded once
                 // for two vectors, the earlier row's term added first. Measured (quick mode) 0.66-0.73
                 // → 0.82-0.93 of the yardstick at d = 64; slower from d = 128 on (TwoRowLimit),
                 // whose rows keep the slot pairs below.
                 if (d <= TwoRowLimit)
                 {
-                    k = StreamRowPairs<TZr, TStream, TPrefetch, No>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax, out _);
+                    k = StreamRowPairs<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                 }
 
-                StreamRows<TZr, TStream, TPrefetch, No>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
+                StreamRows<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, end, d, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
                 k = end;
             }
 
@@ -604,23 +546,20 @@ internal static class Driver<S, TV>
     /// loops, the JIT kept the slot tables' addresses on the stack and reloaded them every vector.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static nuint StreamRowPairs<TZr, TStream, TPrefetch, TTrack>(ref float g, ref float x, ref float bp, nuint k, nuint end, nuint d,
-        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax, out bool small)
+    private static nuint StreamRowPairs<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint end, nuint d,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
         where TPrefetch : struct, IFlag
-        where TTrack : struct, IFlag
     {
-        TV low = default;
         for (; k + (2 * d) <= end; k += 2 * d)
         {
             for (nuint q = 0; q < d; q += (nuint)S.Count)
             {
-                GradientSlotRows<TZr, TStream, TPrefetch, TTrack>(ref g, ref x, ref bp, k + q, d, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax, ref low);
+                GradientSlotRows<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, d, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             }
         }
 
-        small = TTrack.Value && S.AnyTrackedSmallNonZero(low);
         return k;
     }
 
@@ -630,21 +569,19 @@ internal static class Driver<S, TV>
     /// out of line as <see cref="StreamRowPairs"/>.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static bool StreamRows<TZr, TStream, TPrefetch, TTrack>(ref float g, ref float x, ref float bp, nuint k, nuint end, nuint d,
+    private static void StreamRows<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint end, nuint d,
         ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
         where TPrefetch : struct, IFlag
-        where TTrack : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        TV low = default;
         for (; k < end; k += d)
         {
             nuint q = 0;
             for (; q + (2 * w) <= d; q += 2 * w)
             {
-                GradientSlotPair<TZr, TStream, TPrefetch, TTrack>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax, ref low);
+                GradientSlotPair<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             }
 
             if (q < d)
@@ -652,8 +589,6 @@ internal static class Driver<S, TV>
                 GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + q, q, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             }
         }
-
-        return TTrack.Value && S.AnyTrackedSmallNonZero(low);
     }
 
     /// <summary>
@@ -693,14 +628,6 @@ internal static class Driver<S, TV>
     /// </summary>
     private const nuint TwoRowLimit = 96;
 
-    /// <summary>
-    /// Elements per block of the tracked gradient loops (<see cref="GradientStream"/>,
-    /// <see cref="ColumnRowBlocks"/>): a block that meets a small nonzero gradient runs twice, so
-    /// it stays well inside L2 (64 KiB of each operand) for its second run; the sums' block-start
-    /// copies (2·d floats) cost little beside it.
-    /// </summary>
-    private const nuint TrackedBlock = 16384;
-
     /// <summary>A hint to bring the line holding <c>p[index]</c> into L2 (never faults, even past the end).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Prefetch<TPrefetch>(ref float p, nuint index)
@@ -720,27 +647,18 @@ internal static class Driver<S, TV>
     /// The same slots <paramref name="j"/> .. j + W - 1 of two consecutive cycles of
     /// <see cref="GradientStream"/> (elements <paramref name="k"/> and k + <paramref name="d"/>):
     /// one chain per lane, so the first row's terms are added before the second's; one
-    /// small-gradient test for both — or, under <typeparamref name="TTrack"/>, no test: both
-    /// vectors take the fast step and fold their gradients into <paramref name="low"/>
-    /// (<see cref="ISimd{TV}.TrackSmall"/>) for the caller's block to check. Also the row pairs of
-    /// <see cref="ColumnRowPairs"/>, whose tables are indexed by channel (slot j = channel j).
+    /// small-gradient test for both. Also the row pairs of <see cref="ColumnRowPairs"/>, whose
+    /// tables are indexed by channel (slot j = channel j).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlotRows<TZr, TStream, TPrefetch, TTrack>(ref float g, ref float x, ref float bp, nuint k, nuint d, nuint j,
-        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax, ref TV low)
+    private static void GradientSlotRows<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint d, nuint j,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
         where TPrefetch : struct, IFlag
-        where TTrack : struct, IFlag
     {
         TV g0 = S.Load(ref g, k), g1 = S.Load(ref g, k + d);
-        if (TTrack.Value)
-        {
-            Debug.Assert(!TZr.Value, "Tracked steps are fast steps.");
-            S.TrackSmall(g0, ref low);
-            S.TrackSmall(g1, ref low);
-        }
-        else if (TZr.Value || S.AnySmallNonZero(g0, g1))
+        if (TZr.Value || S.AnySmallNonZero(g0, g1))
         {
             GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + d, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
@@ -763,25 +681,18 @@ internal static class Driver<S, TV>
     /// <summary>
     /// Two vectors of a cycle of <see cref="GradientStream"/>: elements <paramref name="k"/> .. k + 2W - 1
     /// through slots <paramref name="j"/> .. j + 2W - 1 (independent chains), with one small-gradient
-    /// test for both, or tracked as <see cref="GradientSlotRows"/>.
+    /// test for both.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GradientSlotPair<TZr, TStream, TPrefetch, TTrack>(ref float g, ref float x, ref float bp, nuint k, nuint j,
-        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax, ref TV low)
+    private static void GradientSlotPair<TZr, TStream, TPrefetch>(ref float g, ref float x, ref float bp, nuint k, nuint j,
+        ref float rMin, ref float rMax, ref float rZr, ref float aMin, ref float aMax)
         where TZr : struct, IFlag
         where TStream : struct, IFlag
         where TPrefetch : struct, IFlag
-        where TTrack : struct, IFlag
     {
         nuint w = (nuint)S.Count;
         TV g0 = S.Load(ref g, k), g1 = S.Load(ref g, k + w);
-        if (TTrack.Value)
-        {
-            Debug.Assert(!TZr.Value, "Tracked steps are fast steps.");
-            S.TrackSmall(g0, ref low);
-            S.TrackSmall(g1, ref low);
-        }
-        else if (TZr.Value || S.AnySmallNonZero(g0, g1))
+        if (TZr.Value || S.AnySmallNonZero(g0, g1))
         {
             GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k, j, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
             GradientSlots<TZr, TStream, TPrefetch>(ref g, ref x, ref bp, k + w, j + w, ref rMin, ref rMax, ref rZr, ref aMin, ref aMax);
@@ -911,8 +822,8 @@ internal static class Driver<S, TV>
                 if (cb1 - cb0 <= TwoRowLimit)
                 {
                     TV pairMin = tMinAcc, pairMax = tMaxAcc; // copies: the tail sums themselves stay out of memory
-                    r = ColumnRowBlocks<TZr, TPrefetch>(ref g, ref x, ref bp, rows, d, cb0, cb1, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax,
-                        ct, tail, ref pairMin, ref pairMax, !inPlace);
+                    r = ColumnRowPairs<TZr, TPrefetch>(ref g, ref x, ref bp, rows, d, cb0, cb1, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax,
+                        ct, tail, ref pairMin, ref pairMax);
                     tMinAcc = pairMin;
                     tMaxAcc = pairMax;
                 }
@@ -996,24 +907,21 @@ internal static class Driver<S, TV>
 
     /// <summary>
     /// The row-major walk of <see cref="GradientColumns"/> over channels <c>[cb0, cb1)</c> (at most
-    /// <see cref="TwoRowLimit"/>) from row <paramref name="r"/> two rows at a time while two remain
-    /// before <paramref name="rows"/> (<see cref="GradientSlotRows"/> per whole group; the tail
-    /// vector at <paramref name="ct"/> with its sums in <paramref name="tailMin"/>/<paramref name="tailMax"/>
-    /// when <paramref name="tail"/>, else the one-lane remainder, row r before row r + 1); returns
-    /// the first row left. Under <typeparamref name="TTrack"/> the whole groups and the tail take
-    /// untested fast steps and <paramref name="small"/> reports whether a small nonzero gradient
-    /// went by (<see cref="ColumnRowBlocks"/>). Out of line: inside
+    /// <see cref="TwoRowLimit"/>) two rows at a time while two remain (<see cref="GradientSlotRows"/>
+    /// per whole group; the tail vector at <paramref name="ct"/> with its sums in
+    /// <paramref name="tailMin"/>/<paramref name="tailMax"/> when <paramref name="tail"/>, else the
+    /// one-lane remainder, row r before row r + 1); returns the first row left. Out of line: inside
     /// <see cref="GradientColumns"/> the JIT ran out of inlining budget and left lane operations as calls.
     /// </summary>
     [MethodImpl(EntryPoint)]
-    private static nuint ColumnRowPairs<TZr, TPrefetch, TTrack>(ref float g, ref float x, ref float bp, nuint r, nuint rows, nuint d, nuint cb0, nuint cb1,
-        ref float tMin, ref float tMax, ref float tZr, ref float accMin, ref float accMax, nuint ct, bool tail, ref TV tailMin, ref TV tailMax, out bool small)
+    private static nuint ColumnRowPairs<TZr, TPrefetch>(ref float g, ref float x, ref float bp, nuint rows, nuint d, nuint cb0, nuint cb1,
+        ref float tMin, ref float tMax, ref float tZr, ref float accMin, ref float accMax, nuint ct, bool tail, ref TV tailMin, ref TV tailMax)
         where TZr : struct, IFlag
         where TPrefetch : struct, IFlag
-        where TTrack : struct, IFlag
     {
         nuint w = (nuint)S.Count;
-        TV sMin = tailMin, sMax = tailMax, low = default;
+        TV sMin = tailMin, sMax = tailMax;
+        nuint r = 0;
         for (; r + 2 <= rows; r += 2)
         {
             nuint rowOff = r * d;
@@ -1021,26 +929,15 @@ internal static class Driver<S, TV>
             for (; c + w <= cb1; c += w)
             {
                 // The stream's row pair: element rowOff + c meets "slot" c, the channel itself.
-                GradientSlotRows<TZr, No, TPrefetch, TTrack>(ref g, ref x, ref bp, rowOff + c, d, c, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax, ref low);
+                GradientSlotRows<TZr, No, TPrefetch>(ref g, ref x, ref bp, rowOff + c, d, c, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax);
             }
 
             if (tail)
             {
                 nuint off = rowOff + ct;
                 TV nmin = S.Load(ref tMin, ct), nmax = S.Load(ref tMax, ct), zr = TZr.Value ? S.Load(ref tZr, ct) : default;
-                TV g0 = S.Load(ref g, off), g1 = S.Load(ref g, off + d);
-                if (TTrack.Value)
-                {
-                    S.TrackSmall(g0, ref low);
-                    S.TrackSmall(g1, ref low);
-                    S.Store(GradientStepFast(g0, S.Load(ref x, off), nmin, nmax, ref sMin, ref sMax), ref bp, off);
-                    S.Store(GradientStepFast(g1, S.Load(ref x, off + d), nmin, nmax, ref sMin, ref sMax), ref bp, off + d);
-                }
-                else
-                {
-                    S.Store(GradientStep<TZr>(g0, S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
-                    S.Store(GradientStep<TZr>(g1, S.Load(ref x, off + d), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off + d);
-                }
+                S.Store(GradientStep<TZr>(S.Load(ref g, off), S.Load(ref x, off), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off);
+                S.Store(GradientStep<TZr>(S.Load(ref g, off + d), S.Load(ref x, off + d), nmin, nmax, zr, ref sMin, ref sMax), ref bp, off + d);
             }
             else if (c < cb1)
             {
@@ -1051,57 +948,6 @@ internal static class Driver<S, TV>
 
         tailMin = sMin;
         tailMax = sMax;
-        small = TTrack.Value && S.AnyTrackedSmallNonZero(low);
-        return r;
-    }
-
-    /// <summary>
-    /// <see cref="ColumnRowPairs"/> from row 0, returning the first row left. With
-    /// <paramref name="track"/> (not in place, no zero-range channel) the pairs go in blocks of
-    /// about <see cref="TrackedBlock"/> elements whose steps have no small-gradient test: each
-    /// block folds its gradients into a record (<see cref="ISimd{TV}.TrackSmall"/>) and, if the
-    /// record shows a small nonzero, puts the block's starting sums back and runs it again with
-    /// the tested steps, from its intact gradients and inputs.
-    /// </summary>
-    [MethodImpl(EntryPoint)]
-    private static nuint ColumnRowBlocks<TZr, TPrefetch>(ref float g, ref float x, ref float bp, nuint rows, nuint d, nuint cb0, nuint cb1,
-        ref float tMin, ref float tMax, ref float tZr, ref float accMin, ref float accMax, nuint ct, bool tail, ref TV tailMin, ref TV tailMax, bool track)
-        where TZr : struct, IFlag
-        where TPrefetch : struct, IFlag
-    {
-        if (TZr.Value || !track)
-        {
-            return ColumnRowPairs<TZr, TPrefetch, No>(ref g, ref x, ref bp, 0, rows, d, cb0, cb1, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax, ct, tail,
-                ref tailMin, ref tailMax, out _);
-        }
-
-        Debug.Assert(cb1 - cb0 <= TwoRowLimit, "The row pairs take rows of at most TwoRowLimit channels.");
-        nuint span = cb1 - cb0;
-        Span<float> saved = stackalloc float[2 * (int)TwoRowLimit];
-        ref float savedMin = ref MemoryMarshal.GetReference(saved), savedMax = ref Unsafe.Add(ref savedMin, span);
-        nuint blockRows = Math.Max(2, (TrackedBlock / d) & ~(nuint)1);
-        nuint r = 0;
-        while (r + 2 <= rows)
-        {
-            nuint end = r + Math.Min(blockRows, (rows - r) & ~(nuint)1);
-            CopyFloats(ref savedMin, ref Unsafe.Add(ref accMin, cb0), span);
-            CopyFloats(ref savedMax, ref Unsafe.Add(ref accMax, cb0), span);
-            TV startMin = tailMin, startMax = tailMax;
-            ColumnRowPairs<TZr, TPrefetch, Yes>(ref g, ref x, ref bp, r, end, d, cb0, cb1, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax, ct, tail,
-                ref tailMin, ref tailMax, out bool small);
-            if (small)
-            {
-                CopyFloats(ref Unsafe.Add(ref accMin, cb0), ref savedMin, span);
-                CopyFloats(ref Unsafe.Add(ref accMax, cb0), ref savedMax, span);
-                tailMin = startMin;
-                tailMax = startMax;
-                ColumnRowPairs<TZr, TPrefetch, No>(ref g, ref x, ref bp, r, end, d, cb0, cb1, ref tMin, ref tMax, ref tZr, ref accMin, ref accMax, ct, tail,
-                    ref tailMin, ref tailMax, out _);
-            }
-
-            r = end;
-        }
-
         return r;
     }
 

@@ -317,12 +317,11 @@ internal unsafe struct KernelRun
 
             case DriverKind.GradientStream:
             {
-                // The slot tables and the sums' block-start copies (7·d floats): on the stack up to
-                // ColumnBlock channels, beyond in the thread's wide scratch.
-                float* raw = stackalloc float[(7 * Driver<S, TV>.ColumnBlock) + (int)Line];
+                // The slot tables (5·d floats): on the stack up to ColumnBlock channels, beyond in the thread's wide scratch.
+                float* raw = stackalloc float[(5 * Driver<S, TV>.ColumnBlock) + (int)Line];
                 if (Channels > (nuint)Driver<S, TV>.ColumnBlock)
                 {
-                    raw = WideScratch((7 * Channels) + Line);
+                    raw = WideScratch((5 * Channels) + Line);
                 }
 
                 GradientStream<S, TV>(LineAligned(raw));
@@ -455,11 +454,11 @@ internal unsafe struct KernelRun
     {
         if (Large)
         {
-            Driver<S, TV>.GradientStream<TZr, TStream, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0], InPlace);
+            Driver<S, TV>.GradientStream<TZr, TStream, Yes>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
         }
         else
         {
-            Driver<S, TV>.GradientStream<TZr, TStream, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0], InPlace);
+            Driver<S, TV>.GradientStream<TZr, TStream, No>(ref *G, ref *X, ref *Out, ref *SumMin, ref *SumMax, Elements, Channels, Lead, ref *Table, ref scratch[0]);
         }
     }
 

@@ -103,16 +103,6 @@ internal interface ISimd<TV>
     /// <summary>Whether a record of <see cref="TrackMagnitudes"/> holds a small nonzero, ±Infinity or NaN.</summary>
     static abstract bool AnyTrackedSmallNonZeroOrNonFinite(TV low, TV high);
 
-    /// <summary>
-    /// The <paramref name="low"/> half of <see cref="TrackMagnitudes"/> alone (three integer
-    /// operations): for loops whose fast step is exact for ±Infinity and NaN, so only small
-    /// nonzeros need the exact path. Starts at all zero bits.
-    /// </summary>
-    static abstract void TrackSmall(TV v, ref TV low);
-
-    /// <summary>Whether a record of <see cref="TrackSmall"/> holds a small nonzero (as <see cref="AnySmallNonZero(TV)"/>).</summary>
-    static abstract bool AnyTrackedSmallNonZero(TV low);
-
     /// <summary>Bit i set when lane i of the mask is set (its sign bit).</summary>
     static abstract uint MaskBits(TV mask);
 
@@ -249,20 +239,10 @@ internal readonly struct Simd512 : ISimd<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void TrackMagnitudes(Vector512<float> v, ref Vector512<float> low, ref Vector512<float> high)
     {
-        TrackSmall(v, ref low);
-        high = Vector512.Max(high.AsInt32(), v.AsInt32() & Vector512.Create(int.MaxValue)).AsSingle();
+        Vector512<int> magnitude = v.AsInt32() & Vector512.Create(int.MaxValue);
+        low = Vector512.Min(low.AsInt32(), magnitude + Vector512.Create(int.MaxValue)).AsSingle();
+        high = Vector512.Max(high.AsInt32(), magnitude).AsSingle();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TrackSmall(Vector512<float> v, ref Vector512<float> low)
-    {
-        Vector512<int> magnitude = Vector512.Create(int.MaxValue);
-        low = Vector512.Min(low.AsInt32(), (v.AsInt32() & magnitude) + magnitude).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrackedSmallNonZero(Vector512<float> low) =>
-        Vector512.LessThan(low.AsInt32(), Vector512.Create(SmallMagnitudeLimit)) != Vector512<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyTrackedSmallNonZeroOrNonFinite(Vector512<float> low, Vector512<float> high) =>
@@ -385,20 +365,10 @@ internal readonly struct Simd256 : ISimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void TrackMagnitudes(Vector256<float> v, ref Vector256<float> low, ref Vector256<float> high)
     {
-        TrackSmall(v, ref low);
-        high = Vector256.Max(high.AsInt32(), v.AsInt32() & Vector256.Create(int.MaxValue)).AsSingle();
+        Vector256<int> magnitude = v.AsInt32() & Vector256.Create(int.MaxValue);
+        low = Vector256.Min(low.AsInt32(), magnitude + Vector256.Create(int.MaxValue)).AsSingle();
+        high = Vector256.Max(high.AsInt32(), magnitude).AsSingle();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TrackSmall(Vector256<float> v, ref Vector256<float> low)
-    {
-        Vector256<int> magnitude = Vector256.Create(int.MaxValue);
-        low = Vector256.Min(low.AsInt32(), (v.AsInt32() & magnitude) + magnitude).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrackedSmallNonZero(Vector256<float> low) =>
-        Vector256.LessThan(low.AsInt32(), Vector256.Create(SmallMagnitudeLimit)) != Vector256<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyTrackedSmallNonZeroOrNonFinite(Vector256<float> low, Vector256<float> high) =>
@@ -528,20 +498,10 @@ internal readonly struct Simd128 : ISimd<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void TrackMagnitudes(Vector128<float> v, ref Vector128<float> low, ref Vector128<float> high)
     {
-        TrackSmall(v, ref low);
-        high = Vector128.Max(high.AsInt32(), v.AsInt32() & Vector128.Create(int.MaxValue)).AsSingle();
+        Vector128<int> magnitude = v.AsInt32() & Vector128.Create(int.MaxValue);
+        low = Vector128.Min(low.AsInt32(), magnitude + Vector128.Create(int.MaxValue)).AsSingle();
+        high = Vector128.Max(high.AsInt32(), magnitude).AsSingle();
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TrackSmall(Vector128<float> v, ref Vector128<float> low)
-    {
-        Vector128<int> magnitude = Vector128.Create(int.MaxValue);
-        low = Vector128.Min(low.AsInt32(), (v.AsInt32() & magnitude) + magnitude).AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrackedSmallNonZero(Vector128<float> low) =>
-        Vector128.LessThan(low.AsInt32(), Vector128.Create(SmallMagnitudeLimit)) != Vector128<int>.Zero;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyTrackedSmallNonZeroOrNonFinite(Vector128<float> low, Vector128<float> high) =>
@@ -679,16 +639,10 @@ internal readonly struct SimdScalar : ISimd<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void TrackMagnitudes(float v, ref float low, ref float high)
     {
-        TrackSmall(v, ref low);
-        high = Bits(Math.Max(Raw(high), Raw(v) & int.MaxValue));
+        int magnitude = Raw(v) & int.MaxValue;
+        low = Bits(Math.Min(Raw(low), unchecked(magnitude + int.MaxValue)));
+        high = Bits(Math.Max(Raw(high), magnitude));
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TrackSmall(float v, ref float low) =>
-        low = Bits(Math.Min(Raw(low), unchecked((Raw(v) & int.MaxValue) + int.MaxValue)));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool AnyTrackedSmallNonZero(float low) => Raw(low) < SmallMagnitudeLimit;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool AnyTrackedSmallNonZeroOrNonFinite(float low, float high) =>
