@@ -29,6 +29,7 @@ public static class QuickMode
 
         int only = Array.IndexOf(args, "--shape");
         string[] shapes = only >= 0 ? ArgumentsFrom(args, only + 1) : Shapes.All;
+        WarmUp();
         int sweep = Array.IndexOf(args, "--sweep");
         if (sweep >= 0)
         {
@@ -97,6 +98,10 @@ public static class QuickMode
         return 0;
     }
 
+    /// <summary>The arguments from <paramref name="index"/> up to the next option (<c>--…</c>).</summary>
+    private static string[] ArgumentsFrom(string[] args, int index) =>
+        args[index..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+
     /// <summary>
     /// <c>--sweep SETTING V1 V2 …</c>: the one-thread gradient of each shape with a tuning setting
     /// (<c>stream-threshold</c>) at each value, the values interleaved round by round in one
@@ -106,10 +111,6 @@ public static class QuickMode
     /// prefetch settings once measured alike where alternating builds showed a steady 0.1 of the
     /// yardstick between them. Prints one line per shape: time and ratio per value.
     /// </summary>
-    /// <summary>The arguments from <paramref name="index"/> up to the next option (<c>--…</c>).</summary>
-    private static string[] ArgumentsFrom(string[] args, int index) =>
-        args[index..].TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-
     private static int Sweep(string setting, long[] values, string[] shapes)
     {
         Action<long> set = setting switch
@@ -146,6 +147,40 @@ public static class QuickMode
         TfFakeQuant.Kernels.Fast.FastPath.StreamThreshold = streamDefault;
         FakeQuant.MaxDegreeOfParallelism = Environment.ProcessorCount;
         return 0;
+    }
+
+    /// <summary>
+    /// Runs the yardstick and our entry points on a 1M-element shape for about a second before
+    /// anything is timed. The yardstick (<c>TensorPrimitives.Multiply</c>) starts in tier-0 code
+    /// and reaches its optimized code only after enough calls and the runtime's background
+    /// compiles; without this, the first shapes of a run (and every shape of a short
+    /// <c>--shape</c> run) were timed against a slower yardstick: a 1024×1000 gradient measured
+    /// 0.94–1.00 of it alone and 0.47–0.55 in a full run, where earlier shapes had warmed it, with
+    /// the same time of ours (eleventh session; 0.65–0.67 alone with tiered compilation off).
+    /// </summary>
+    private static void WarmUp()
+    {
+        var data = new Shapes.Data("1024x1024");
+        var clock = Stopwatch.StartNew();
+        for (int pass = 1; pass <= 3; pass++)
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                FakeQuant.MaxDegreeOfParallelism = threads;
+                while (clock.ElapsedMilliseconds < pass * 300 - (threads == 1 ? 150 : 0))
+                {
+                    data.Yardstick();
+                    data.Yardstick2();
+                    data.Gradient();
+                    data.Forward();
+                }
+            }
+
+            // Idle time for the background compiler to install the next tier.
+            Thread.Sleep(100);
+        }
+
+        FakeQuant.MaxDegreeOfParallelism = Environment.ProcessorCount;
     }
 
     private static double Time(Action action, int reps)
