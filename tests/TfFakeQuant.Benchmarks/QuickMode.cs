@@ -151,9 +151,9 @@ public static class QuickMode
 
     /// <summary>
     /// Runs the yardstick and our entry points on a 1M-element shape, on one thread and on two,
-    /// three times 300 ms with 100 ms idle after each, before anything is timed. The yardstick (<c>TensorPrimitives.Multiply</c>) starts in tier-0 code
-    /// and reaches its optimized code only after enough calls and the runtime's background
-    /// compiles; without this, the first shapes of a run (and every shape of a short
+    /// three times 300 ms with 100 ms idle after each, before anything is timed. The yardstick
+    /// (<c>TensorPrimitives.Multiply</c>) starts in tier-0 code and reaches its optimized code only
+    /// after enough calls and the runtime's background compiles; without this, the first shapes of a run (and every shape of a short
     /// <c>--shape</c> run) were timed against a slower yardstick: a 1024×1000 gradient measured
     /// 0.94–1.00 of it alone and 0.47–0.55 in a full run, where earlier shapes had warmed it, with
     /// the same time of ours (eleventh session; 0.65–0.67 alone with tiered compilation off).
